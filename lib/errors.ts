@@ -312,3 +312,10 @@ export function hex32(value: number): string {
 export function hex16(value: number): string {
   return (value & 0xffff).toString(16).toUpperCase().padStart(4, "0");
 }
+
+/** A PIN source that kortti refuses: a PIN file others can read, an unset variable, an unreadable descriptor. */
+export class PinSourceError extends KorttiError {
+  constructor(message: string, hint: string) {
+    super("PIN_SOURCE", ExitCode.pin, message, { hint });
+  }
+}
