@@ -18,27 +18,13 @@
  */
 
 import { IoError, NetworkError, UsageError } from "./errors.ts";
+import { defaultDataDir } from "./serve/files.ts";
 
 /** The erasmartcard listener's port when nothing else says otherwise. */
 export const DEFAULT_ERA_PORT = 44304;
 
 /** The file in serve's data directory that records the port its erasmartcard listener is on. */
 export const ERA_PORT_FILE = "era-port";
-
-/**
- * kortti's data directory: `$XDG_DATA_HOME/kortti`, else `~/.local/share/kortti`.
- *
- * @example
- * ```ts
- * import { defaultDataDir } from "./posturl.ts";
- * console.log(defaultDataDir()); // e.g. /home/me/.local/share/kortti
- * ```
- */
-export function defaultDataDir(): string {
-  const dataHome = Deno.env.get("XDG_DATA_HOME");
-  if (dataHome && dataHome.startsWith("/")) return `${dataHome}/kortti`;
-  return `${Deno.env.get("HOME") ?? "."}/.local/share/kortti`;
-}
 
 /**
  * The erasmartcard port a running `kortti serve` recorded in its data directory, or undefined when there is none

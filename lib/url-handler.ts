@@ -13,6 +13,7 @@
  */
 
 import { IoError } from "./errors.ts";
+import { writeFileAtomic } from "./fs.ts";
 
 /** The URL scheme kortti handles. */
 export const ERA_POST_SCHEME = "erasmartcardpost";
@@ -119,7 +120,7 @@ export async function registerUrlHandler(options: { exec: string[]; dirs?: XdgDi
   const desktopFile = `${directory}/${DESKTOP_FILE_NAME}`;
   try {
     await Deno.mkdir(directory, { recursive: true });
-    await writeFileAtomically(desktopFile, desktopEntry(options.exec));
+    writeText(desktopFile, desktopEntry(options.exec));
   } catch (error) {
     if (error instanceof IoError) throw error;
     throw new IoError(`cannot write ${desktopFile}: ${(error as Error).message}`, { cause: error });
@@ -193,7 +194,7 @@ async function dropDefaultAssociation(path: string): Promise<boolean> {
     changed = true;
     if (kept.length > 0) lines.push(`${prefix}${kept.join(";")};`);
   }
-  if (changed) await writeFileAtomically(path, lines.join("\n"));
+  if (changed) writeText(path, lines.join("\n"));
   return changed;
 }
 
@@ -216,13 +217,6 @@ async function runQuietly(tool: string, args: string[], dirs: XdgDirs): Promise<
   }
 }
 
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(temporary, text, { mode: 0o644 });
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw new IoError(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
-  }
+function writeText(path: string, text: string): void {
+  writeFileAtomic(path, new TextEncoder().encode(text), { force: true, mode: 0o644 });
 }
