@@ -76,7 +76,9 @@ export function pcscFailure(
         details: reader ? { reader } : {},
       });
   }
-  if (CARD_GONE_CODES.has(code)) return cardOperation ? new CardRemovedError(reader, code) : new NoCardError(reader, code);
+  if (CARD_GONE_CODES.has(code)) {
+    return cardOperation ? new CardRemovedError(reader, code) : new NoCardError(reader, code);
+  }
   return new PcscError(
     "PCSC_FAILURE",
     cardOperation ? ExitCode.card : ExitCode.pcsc,

@@ -52,9 +52,9 @@ export function returnCode(result: number | bigint): number {
   return Number(BigInt.asUintN(32, result));
 }
 
-/** Reads a `DWORD` at `offset` (little-endian; values above 2^32 do not occur in PC/SC). */
+/** Reads a `DWORD` at `offset` (little-endian, at this OS's width). */
 export function readDword(layout: PcscLayout, view: DataView, offset: number): number {
-  return view.getUint32(offset, true);
+  return layout.dwordBytes === 8 ? Number(view.getBigUint64(offset, true)) : view.getUint32(offset, true);
 }
 
 /** Writes a `DWORD` at `offset`, zeroing the upper half where DWORD is 8 bytes. */

@@ -99,8 +99,6 @@ export class ReaderStates {
    */
   wait(context: PcscContext, timeoutMs: number): Promise<number> {
     const { symbols } = context.library;
-    return context.call((handle) =>
-      symbols.SCardGetStatusChange(handle, timeoutMs, this.#buffer, this.#names.length)
-    );
+    return context.call((handle) => symbols.SCardGetStatusChange(handle, timeoutMs, this.#buffer, this.#names.length));
   }
 }

@@ -10,7 +10,7 @@
  */
 
 import { ReaderState, ReturnCode } from "../../ffi/pcsclite.ts";
-import { type PcscContext, defaultContext } from "./context.ts";
+import { defaultContext, type PcscContext } from "./context.ts";
 import { pcscFailure } from "./errors.ts";
 import { type ReaderStateName, ReaderStates, stateNames } from "./reader-states.ts";
 
@@ -38,7 +38,7 @@ export interface ReaderInfo {
  * ```
  */
 export async function listReaders(context: PcscContext = defaultContext()): Promise<ReaderInfo[]> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     const names = await context.readerNames();
     if (names.length === 0) return [];
     const states = new ReaderStates(context.library.layout, names);
@@ -53,7 +53,13 @@ export async function listReaders(context: PcscContext = defaultContext()): Prom
       const state = states.eventState(index);
       const cardPresent = (state & ReaderState.present) !== 0;
       const atr = states.atr(index);
-      return { index, name, cardPresent, atr: cardPresent && atr.length > 0 ? atr : null, state: stateNames(state & ~ReaderState.changed) };
+      return {
+        index,
+        name,
+        cardPresent,
+        atr: cardPresent && atr.length > 0 ? atr : null,
+        state: stateNames(state & ~ReaderState.changed),
+      };
     });
   }
 }
