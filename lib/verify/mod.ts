@@ -1,0 +1,351 @@
+/**
+ * `kortti verify` as a library: checks a CMS (detached or attached) or raw signature, the signer certificate's key
+ * usage, its chain to a trust anchor at the signing time, and optionally its revocation (OCSP, CRL files). Each check
+ * is reported separately; nothing here prints or exits.
+ *
+ * @example
+ * ```ts
+ * import { verifySignature } from "./mod.ts";
+ * const report = await verifySignature({ input: "contract.pdf", signature: "contract.p7s", testPki: true });
+ * console.log(report.valid, report.problems);
+ * ```
+ * @module
+ */
+
+import { InputFormatError, IoError, UsageError } from "../errors.ts";
+import { type CertInfo, readCertificates } from "./cert.ts";
+import { buildChain, findIssuer, type TimeSource } from "./chain.ts";
+import { checkCmsSigner, looksLikeCms, parseCms } from "./cms.ts";
+import { checkCrls, readCrl } from "./crl.ts";
+import { hashBytes, hashFile } from "./hash.ts";
+import { checkOcsp, type RevocationAnswer } from "./ocsp.ts";
+import { checkRawSignature } from "./raw.ts";
+
+export type { CertInfo } from "./cert.ts";
+export type { RevocationAnswer } from "./ocsp.ts";
+
+/** The signature formats `verify` reads. */
+export type VerifyFormat = "cms-detached" | "cms" | "raw";
+
+/** What to verify and against what. */
+export interface VerifyOptions {
+  /** `--in`: the content; or, without `signature`, the CMS with the content inside. */
+  input: string;
+  /** `--sig`: the signature file. */
+  signature?: string;
+  /** `--format`; detected when omitted. */
+  format?: VerifyFormat;
+  /** `--cert`: the signer certificate (needed for raw signatures; a fallback for a CMS without it). */
+  cert?: string;
+  /** `--ca`: PEM files of trust anchors (self-signed) and intermediates. */
+  caFiles?: readonly string[];
+  /** Where default trust anchors live (`$XDG_DATA_HOME/kortti/trust`); `null` for none. */
+  trustDir?: string | null;
+  /** `--test-pki`: trust the virtual card's test root. */
+  testPki?: boolean;
+  /** `--ocsp`: ask the responder in the signer certificate's AIA. */
+  ocsp?: boolean;
+  /** OCSP responder URL overriding the AIA one (tests). */
+  ocspUrl?: string;
+  /** `--crl`: CRL files. */
+  crlFiles?: readonly string[];
+  /** `--at`: check validity at this time instead of the signing time. */
+  at?: Date;
+  /** The current time (tests); default now. */
+  now?: Date;
+}
+
+/** The signer as `--json` shows it. */
+export interface SignerReport {
+  subject: string;
+  issuer: string;
+  commonName: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyUsage: string[] | null;
+  /** Signed with a nonRepudiation (qualified signature) key. */
+  qualified: boolean;
+  /** The certificate declares EU qualified-certificate compliance (QcCompliance). */
+  qcCompliance: boolean;
+}
+
+/** The verdict and each check separately (docs/cli.md `verify --json`). */
+export interface VerifyReport {
+  valid: boolean;
+  signatureValid: boolean;
+  chainValid: boolean;
+  signer: SignerReport | null;
+  signingTime: string | null;
+  revocation: "good" | "revoked" | "unknown" | "not-checked";
+  problems: string[];
+  format: VerifyFormat;
+  signatureAlgorithm: string | null;
+  /** Signer first, up to the trust anchor (subjects). */
+  chain: string[];
+}
+
+/** The virtual card's test PKI, trusted under `--test-pki` (root) and used for intermediates. */
+const TEST_PKI = new URL("../../fixtures/pki/", import.meta.url);
+
+/**
+ * The default directory of trust anchors: `$XDG_DATA_HOME/kortti/trust` (or `~/.local/share/kortti/trust`).
+ *
+ * @example
+ * ```ts
+ * import { defaultTrustDir } from "./mod.ts";
+ * defaultTrustDir(); // "/home/me/.local/share/kortti/trust"
+ * ```
+ */
+export function defaultTrustDir(): string | null {
+  const env = (name: string) => {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  };
+  const base = env("XDG_DATA_HOME") || (env("HOME") ? `${env("HOME")}/.local/share` : undefined);
+  return base ? `${base}/kortti/trust` : null;
+}
+
+/**
+ * Verifies a signature and reports every check. Throws `UsageError` (exit 2) for contradictory options and
+ * `IoError`/`InputFormatError` (exit 7) for unreadable or malformed files; a signature that does not hold is a
+ * report with `valid: false`, not an error.
+ *
+ * @example
+ * ```ts
+ * import { verifySignature } from "./mod.ts";
+ * const r = await verifySignature({ input: "data.bin", signature: "data.p7s", caFiles: ["root.pem"] });
+ * if (!r.valid) console.log(r.problems.join("\n"));
+ * ```
+ */
+export async function verifySignature(options: VerifyOptions): Promise<VerifyReport> {
+  const now = options.now ?? new Date();
+  const sigPath = options.signature;
+  if (options.format === "cms-detached" && !sigPath) {
+    throw new UsageError("--format cms-detached needs the signature with --sig and the content with --in");
+  }
+  if (options.format === "raw" && (!sigPath || !options.cert)) {
+    throw new UsageError("--format raw needs --sig (the signature) and --cert (the signer certificate)");
+  }
+  const cmsPath = sigPath ?? options.input;
+  const cmsBytes = readFile(cmsPath);
+  const givenCert = options.cert ? readCertificates(readFile(options.cert), options.cert)[0] : undefined;
+  const trust = loadTrust(options);
+  let format: VerifyFormat;
+  if (options.format) format = options.format;
+  else if (looksLikeCms(cmsBytes)) format = sigPath ? "cms-detached" : "cms";
+  else if (sigPath && givenCert) format = "raw";
+  else {
+    throw new InputFormatError(
+      `${cmsPath} is not a CMS signature (neither PEM nor DER SignedData)` +
+        (sigPath ? "; for a raw signature give the signer certificate with --cert" : ""),
+    );
+  }
+  const problems: string[] = [];
+  let contentMatches = true;
+  let signatureValid: boolean;
+  let signerCert: CertInfo | undefined;
+  let signingTime: Date | undefined;
+  let signatureAlgorithm: string | undefined;
+  let cmsCertificates: CertInfo[] = [];
+  if (format === "raw") {
+    const check = checkRawSignature({ path: options.input }, cmsBytes, givenCert!);
+    signatureValid = check.signatureValid;
+    signerCert = givenCert;
+    signatureAlgorithm = check.signatureAlgorithm;
+    problems.push(...check.problems);
+  } else {
+    const cms = parseCms(cmsBytes, cmsPath);
+    cmsCertificates = cms.certificates;
+    let digest: Uint8Array;
+    let contentBytes: Uint8Array | undefined;
+    if (cms.content) {
+      contentBytes = cms.content;
+      digest = hashBytes(cms.content, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
+      if (sigPath) {
+        const given = hashFile(options.input, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
+        contentMatches = sameBytes(given, digest);
+        if (!contentMatches) problems.push(`${options.input} differs from the content inside the CMS`);
+      }
+    } else if (!sigPath) {
+      throw new InputFormatError(
+        `${cmsPath} is a detached signature without the content: give the content with --in and the signature with --sig`,
+      );
+    } else {
+      digest = hashFile(options.input, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
+    }
+    const check = checkCmsSigner(
+      cms,
+      {
+        digest,
+        bytes: contentBytes,
+        verifyDirect: contentBytes ? undefined : (_spki, verify) => verify(Deno.readFileSync(options.input)),
+      },
+      givenCert ? [givenCert] : [],
+    );
+    signatureValid = check.signatureValid;
+    signerCert = check.signerCert;
+    signingTime = check.signingTime;
+    signatureAlgorithm = check.signatureAlgorithm;
+    problems.push(...check.problems);
+  }
+
+  let chainValid = false;
+  let chain: CertInfo[] = [];
+  let issuer: CertInfo | undefined;
+  let qualified = false;
+  let usageOk = true;
+  if (signerCert) {
+    const usage = keyUsageProblem(signerCert);
+    qualified = usage.qualified;
+    usageOk = usage.problem === undefined;
+    if (usage.problem) problems.push(usage.problem);
+    const timeSource: TimeSource = options.at ? "at" : signingTime ? "signing-time" : "now";
+    const at = options.at ?? signingTime ?? now;
+    const intermediates = [...cmsCertificates, ...trust.intermediates, ...(givenCert ? [givenCert] : [])];
+    const result = buildChain(signerCert, { anchors: trust.anchors, intermediates, at, timeSource });
+    chainValid = result.valid;
+    chain = result.chain;
+    problems.push(...result.problems);
+    issuer = chain[1] ?? findIssuer(signerCert, [...trust.anchors, ...intermediates]);
+  }
+
+  const revocation = await checkRevocation(signerCert, issuer, options, now);
+  if (revocation) problems.push(...revocation.problems);
+  const revocationStatus = revocation?.status ?? "not-checked";
+  return {
+    valid: signatureValid && chainValid && usageOk && contentMatches && revocationStatus !== "revoked",
+    signatureValid,
+    chainValid,
+    signer: signerCert ? signerReport(signerCert, qualified) : null,
+    signingTime: signingTime ? signingTime.toISOString() : null,
+    revocation: revocationStatus,
+    problems,
+    format,
+    signatureAlgorithm: signatureAlgorithm ?? null,
+    chain: chain.map((c) => c.subject),
+  };
+}
+
+async function checkRevocation(
+  cert: CertInfo | undefined,
+  issuer: CertInfo | undefined,
+  options: VerifyOptions,
+  now: Date,
+): Promise<RevocationAnswer | undefined> {
+  const crlFiles = options.crlFiles ?? [];
+  if (!options.ocsp && crlFiles.length === 0) return undefined;
+  if (!cert) return { status: "unknown", problems: [] };
+  const answers: RevocationAnswer[] = [];
+  if (crlFiles.length > 0) {
+    const crls = crlFiles.map((path) => readCrl(readFile(path), path));
+    answers.push(checkCrls(cert, issuer, crls, now));
+  }
+  if (options.ocsp) {
+    answers.push(
+      issuer
+        ? await checkOcsp(cert, issuer, { url: options.ocspUrl, at: now })
+        : { status: "unknown", problems: ["OCSP: the issuer certificate is not at hand to ask about the signer"] },
+    );
+  }
+  const revoked = answers.find((a) => a.status === "revoked");
+  if (revoked) return revoked;
+  const good = answers.some((a) => a.status === "good");
+  return {
+    status: good ? "good" : "unknown",
+    // With one source good, the other's failure is still worth a line, but says so.
+    problems: answers.flatMap((a) => a.problems),
+  };
+}
+
+/** Key usage fit for signing: nonRepudiation (a qualified signature) or digitalSignature; say which. */
+function keyUsageProblem(cert: CertInfo): { qualified: boolean; problem?: string } {
+  if (cert.keyUsage === null) return { qualified: false };
+  if (cert.keyUsage.includes("nonRepudiation")) return { qualified: true };
+  if (cert.keyUsage.includes("digitalSignature")) return { qualified: false };
+  return {
+    qualified: false,
+    problem: `the signer certificate's key usage (${cert.keyUsage.join(", ") || "none"}) allows neither ` +
+      "nonRepudiation nor digitalSignature: it is not a signing key",
+  };
+}
+
+function signerReport(cert: CertInfo, qualified: boolean): SignerReport {
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    commonName: cert.commonName,
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    keyUsage: cert.keyUsage,
+    qualified,
+    qcCompliance: cert.qcCompliance,
+  };
+}
+
+interface Trust {
+  anchors: CertInfo[];
+  intermediates: CertInfo[];
+}
+
+/** Anchors are the self-signed certificates of --ca files, the trust directory and --test-pki; the rest help. */
+function loadTrust(options: VerifyOptions): Trust {
+  const certs: CertInfo[] = [];
+  for (const path of options.caFiles ?? []) certs.push(...readCertificates(readFile(path), path));
+  const dir = options.trustDir === undefined ? defaultTrustDir() : options.trustDir;
+  if (dir) {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      // No trust directory: no default anchors.
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!entry.name.endsWith(".pem")) continue;
+      try {
+        certs.push(...readCertificates(Deno.readFileSync(`${dir}/${entry.name}`), `${dir}/${entry.name}`));
+      } catch {
+        // A broken file in the trust directory must not stop verification of everything else.
+      }
+    }
+  }
+  const intermediates: CertInfo[] = [];
+  if (options.testPki) {
+    const root = new URL("root-ca.pem", TEST_PKI);
+    certs.push(...readCertificates(readFile(root), "the test PKI root"));
+    for (const name of ["citizen-ca.pem", "org-ca.pem"]) {
+      try {
+        intermediates.push(...readCertificates(Deno.readFileSync(new URL(name, TEST_PKI)), name));
+      } catch {
+        // Intermediates only help; the CMS usually carries them.
+      }
+    }
+  }
+  return {
+    anchors: certs.filter((c) => c.selfIssued),
+    intermediates: [...intermediates, ...certs.filter((c) => !c.selfIssued)],
+  };
+}
+
+function readFile(path: string | URL): Uint8Array {
+  try {
+    return Deno.readFileSync(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new IoError(`cannot read ${path instanceof URL ? path.pathname : path} (${why})`, { cause: error });
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
