@@ -14,3 +14,22 @@ export * from "./lib/errors.ts";
 export type { Transport } from "./lib/transport.ts";
 export { ApduChannel, command, fromHex, parseResponse, toHex } from "./lib/apdu.ts";
 export type { ResponseApdu } from "./lib/apdu.ts";
+
+// Readers and cards (lib/open.ts: each with an example): `listReaders()`, `openCard()`, `findCertificate()`.
+export { findCertificate, listReaders, openCard, openCardOn } from "./lib/open.ts";
+export type { OpenCardOptions, ReaderDescription, VirtualProfileName } from "./lib/open.ts";
+export type {
+  Card,
+  CardCertificate,
+  CardFamily,
+  CardSignRequest,
+  HashName,
+  KeyName,
+  PinName,
+  PinProvider,
+  PinRequest,
+  PinState,
+  SignatureScheme,
+} from "./lib/card/card.ts";
+export { type CertificateInfo, describeCertificate, toPem } from "./lib/card/certificate-info.ts";
+export { defaultHashOf } from "./lib/card/cert-facts.ts";
