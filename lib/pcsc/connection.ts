@@ -19,6 +19,7 @@
 
 import { Disposition, Protocol, ReturnCode, ShareMode } from "../../ffi/pcsclite.ts";
 import type { Transport } from "../transport.ts";
+import { CardRemovedError } from "../errors.ts";
 import { defaultContext, type PcscContext } from "./context.ts";
 import { pcscFailure, SERVICE_LOST_CODES } from "./errors.ts";
 import { cString, dwordBuffer, dwordOf, handleOf, type NativeHandle, returnCode } from "./native.ts";
@@ -108,7 +109,10 @@ export class PcscConnection implements Transport {
         await symbols.SCardTransmit(this.#card, pci, send, send.length, null, this.#receive, received),
       );
       if (code !== ReturnCode.SUCCESS) throw this.#fail(code, "SCardTransmit");
-      return this.#receive.slice(0, dwordOf(layout, received));
+      const length = dwordOf(layout, received);
+      // vpcd answers "success" with no bytes when the card's side went away mid-APDU: the card is gone.
+      if (length < 2) throw new CardRemovedError(this.readerName);
+      return this.#receive.slice(0, length);
     });
   }
 
