@@ -133,7 +133,9 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
     log: (line) => writeErr(line + "\n"),
   };
   const listeners: import("../lib/serve/server.ts").Listener[] = [];
+  let forgetEraPort: (() => Promise<void>) | undefined;
   const stopAll = async () => {
+    await forgetEraPort?.();
     await Promise.all(listeners.map((l) => l.shutdown()));
     await ctx.cards.close();
   };
@@ -146,6 +148,8 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
       const era = await eraModule();
       if (era) {
         listeners.push(await startListener(ctx, { port: eraPort, app: era.createEraApp(ctx), name: "erasmartcard" }));
+        // Where `kortti post-url` finds the port for {PORT}; removed again when serve stops.
+        forgetEraPort = await era.recordEraPort?.(dataDir, eraPort);
       }
     }
   } catch (e) {
@@ -167,7 +171,10 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
 
 /** The erasmartcard listener's module (lib/serve/era.ts), when it is part of this build. */
 async function eraModule(): Promise<
-  | { createEraApp(ctx: import("../lib/serve/server.ts").ServeContext): import("../lib/serve/server.ts").FetchApp }
+  | {
+    createEraApp(ctx: import("../lib/serve/server.ts").ServeContext): import("../lib/serve/server.ts").FetchApp;
+    recordEraPort?(dataDir: string, port: number): Promise<() => Promise<void>>;
+  }
   | undefined
 > {
   const url = new URL("../lib/serve/era.ts", import.meta.url);

@@ -38,7 +38,7 @@ import { writeFileAtomic } from "./files.ts";
 import { QueueFullError } from "./queue.ts";
 import { parseSignJson, parseSignQuery } from "./request.ts";
 import { answerSign, VERSION_ANSWER } from "./scs.ts";
-import { type ServeContext, tooLarge } from "./server.ts";
+import { type FetchApp, type ServeContext, tooLarge } from "./server.ts";
 
 /** The version of kortti's erasmartcard API (docs/erasmartcard-api.md). */
 export const ERA_API_VERSION = "1.0";
@@ -58,15 +58,8 @@ export const ERA_PORT_FILE = "era-port";
  * console.log(await answer.text());
  * ```
  */
-export function createEraApp(ctx: ServeContext): Hono {
+export function createEraApp(ctx: ServeContext): EraApp {
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    await next();
-    const asked = wantsXml(c.req.raw);
-    const response = asked ? await xmlResponse(c.res) : c.res;
-    response.headers.append("Vary", "Accept");
-    c.res = response;
-  });
   app.get("/version", () => jsonAnswer(VERSION_ANSWER));
   app.post("/sign", async (c) => {
     const text = await readText(c.req.raw, ctx);
@@ -97,7 +90,27 @@ export function createEraApp(ctx: ServeContext): Hono {
     ctx.log(`kortti serve: internal error: ${e instanceof Error ? e.message : String(e)}`);
     return jsonAnswer(failure(ReasonCode.cardError, "internal error", undefined), 500);
   });
-  return app;
+  return Object.assign(app, { presentAnswer });
+}
+
+/** The erasmartcard app: the routes, and the XML form of every answer of the listener (the guard's too). */
+export type EraApp = Hono & Required<Pick<FetchApp, "presentAnswer">>;
+
+/**
+ * Every answer of the listener as the request asks: XML for `Accept: application/xml` or `?type=xml`, else as it
+ * is; `Vary: Accept` either way.
+ *
+ * @example
+ * ```ts
+ * import { presentAnswer } from "./era.ts";
+ * const request = new Request("https://localhost:44304/status?type=xml");
+ * const xml = await presentAnswer(request, Response.json({ status: "ok" }));
+ * ```
+ */
+export async function presentAnswer(request: Request, response: Response): Promise<Response> {
+  const shaped = wantsXml(request) ? await xmlResponse(response) : response;
+  shaped.headers.append("Vary", "Accept");
+  return shaped;
 }
 
 /**

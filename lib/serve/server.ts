@@ -80,6 +80,11 @@ export interface ServeContext {
 export interface FetchApp {
   /** Answers one request. */
   fetch(request: Request, ...rest: never[]): Response | Promise<Response>;
+  /**
+   * Optional: reshapes every answer of the listener, the guard's refusals included, before the CORS headers are
+   * added (the erasmartcard listener answers XML when asked).
+   */
+  presentAnswer?(request: Request, response: Response): Response | Promise<Response>;
 }
 
 /** What to serve and where. */
@@ -230,8 +235,10 @@ export function guardedHandler(
     if (request.body !== null && !request.bodyUsed) await drainBody(request);
     const privateNetwork = request.method === "OPTIONS" &&
       request.headers.get("access-control-request-private-network") === "true";
+    const reasonCode = reasonCodeOf(response);
+    if (app.presentAnswer) response = await app.presentAnswer(request, response);
     const merged = withHeaders(response, corsHeaders(grantedOrigin, privateNetwork));
-    ctx.log(accessLine(originHeader, request.method, url.pathname, reasonCodeOf(response), started));
+    ctx.log(accessLine(originHeader, request.method, url.pathname, reasonCode, started));
     return merged;
   };
 }
@@ -254,7 +261,10 @@ export function tooLarge(limit: number): Response {
 
 function withHeaders(response: Response, extra: Headers): Response {
   try {
-    for (const [name, value] of extra) response.headers.set(name, value);
+    for (const [name, value] of extra) {
+      if (name === "vary") response.headers.append(name, value); // keep a Vary the app set (e.g. Accept)
+      else response.headers.set(name, value);
+    }
     if (!response.headers.has("content-type") && response.body !== null) {
       response.headers.set("Content-Type", "application/json; charset=utf-8");
     }
