@@ -6,6 +6,8 @@
 # tests skip themselves with a message (KORTTI_TEST_STACK unset).
 # Usage: tests/stack/isolate.sh COMMAND [ARGS...]
 set -euo pipefail
+# OpenSC 0.23 reads DVV cards only through its generic driver, off by default: see tests/stack/opensc.conf.
+export OPENSC_CONF="${OPENSC_CONF:-$(cd "$(dirname "$0")" && pwd)/opensc.conf}"
 if [ "${KORTTI_TEST_ISOLATED:-}" = 1 ]; then exec "$@"; fi
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v pcscd >/dev/null \
   && unshare --mount --net --propagation private true 2>/dev/null; then
