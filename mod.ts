@@ -33,3 +33,10 @@ export type {
 } from "./lib/card/card.ts";
 export { type CertificateInfo, describeCertificate, toPem } from "./lib/card/certificate-info.ts";
 export { defaultHashOf } from "./lib/card/cert-facts.ts";
+
+// Web eID authentication tokens with the card's authentication key (lib/webeid.ts).
+export { algorithmsFor, checkChallenge, createWebEidToken, signedData, WEB_EID_FORMAT } from "./lib/webeid.ts";
+export type { WebEidAlgorithmName, WebEidPinProvider, WebEidToken, WebEidTokenRequest } from "./lib/webeid.ts";
+// The erasmartcardpost:// protocol (lib/posturl.ts): parse a link, make its body, post it with retries.
+export { assertTargetAllowed, encodePostBody, parseEraPostUrl, postWithRetries } from "./lib/posturl.ts";
+export type { EraPostRequest, PostFormat, PostOptions } from "./lib/posturl.ts";

@@ -328,6 +328,19 @@ Deno.test("GET /status: the card, the API version, and busy at once while a PIN 
   }
 });
 
+Deno.test("GET /status without a card (PC/SC with no card or no service): cardPresent false, status ok", async () => {
+  // No virtual card: PC/SC, where no card is in any reader of this test stack (or no pcscd runs at all).
+  const cards = reopeningCardAccess(() => openCard({}));
+  const ctx = { queue: new CardQueue(1), cards, log: () => {} } as unknown as ServeContext;
+  try {
+    const answer = await (await createEraApp(ctx).fetch(new Request("https://localhost:44304/status"))).json();
+    assertEquals([answer.status, answer.cardPresent, answer.card, answer.busy], ["ok", false, null, false]);
+    assert(answer.reasonText.length > 0);
+  } finally {
+    await cards.close();
+  }
+});
+
 Deno.test("POST /sign on the erasmartcard port is the SCS operation", async () => {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-384", new TextEncoder().encode("hello")));
   const answer = await (await call(v4, "/sign", {
