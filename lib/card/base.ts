@@ -167,7 +167,13 @@ export abstract class BaseCard implements Card {
   async serialNumber(): Promise<string | undefined> {
     return await this.exclusive(async () => {
       const path = await this.tokenInfoPath();
-      const content = path ? await this.files.read(path) : null;
+      let content = path ? await this.files.read(path) : null;
+      if (!content && path?.startsWith("3F00/")) {
+        // Not where this family keeps it: ask the PKCS#15 application itself.
+        if (await this.files.selectByName(PKCS15_AID) === SW.OK) {
+          content = await this.files.read(EF_TOKEN_INFO_RELATIVE);
+        }
+      }
       return content ? tokenInfoSerial(content) : undefined;
     });
   }
@@ -303,6 +309,11 @@ export abstract class BaseCard implements Card {
     await this.channel.transport.close();
   }
 }
+
+/** "Application and files": the PKCS#15 application, `00 A4 04 0C 0C <AID>`. */
+export const PKCS15_AID = new Uint8Array([0xa0, 0x00, 0x00, 0x00, 0x63, 0x50, 0x4b, 0x43, 0x53, 0x2d, 0x31, 0x35]);
+/** EF.TokenInfo 5032, relative to the PKCS#15 application. */
+const EF_TOKEN_INFO_RELATIVE: FilePath = "./5032";
 
 /** A byte as two upper-case hex digits. */
 export function hexByte(value: number): string {

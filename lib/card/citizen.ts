@@ -16,13 +16,12 @@
 
 import { command, SW } from "../apdu.ts";
 import { UnexpectedCardAnswerError } from "../errors.ts";
-import { algorithmByte, BaseCard, type KeyFacts, mseSetDstApdu } from "./base.ts";
+import { algorithmByte, BaseCard, type KeyFacts, mseSetDstApdu, PKCS15_AID } from "./base.ts";
 import type { HashName, SignatureScheme } from "./card.ts";
 import type { FilePath } from "./files.ts";
 import type { PinFacts } from "./pins.ts";
 
-/** "Application and files": the PKCS#15 application, `00 A4 04 0C 0C <AID>`. */
-export const PKCS15_AID = new Uint8Array([0xa0, 0x00, 0x00, 0x00, 0x63, 0x50, 0x4b, 0x43, 0x53, 0x2d, 0x31, 0x35]);
+export { PKCS15_AID } from "./base.ts";
 /** "Application and files": EF.TokenInfo 5032 in the PKCS#15 application DF 5015 (its serialNumber). */
 export const CITIZEN_TOKEN_INFO: FilePath = "3F00/5015/5032";
 

@@ -96,6 +96,11 @@ export class CardFiles {
     return this.#selected;
   }
 
+  /** The application relative paths refer to (`name:<AID hex>`), once one was selected by name. */
+  get application(): string | undefined {
+    return this.#application || undefined;
+  }
+
   /** Forgets the selection state (after a reset, or a command that may have changed it). */
   forgetSelection(): void {
     this.#selected = undefined;

@@ -134,7 +134,11 @@ export class Pkcs15Card extends CitizenCard {
   }
 
   protected override async tokenInfoPath(): Promise<FilePath | undefined> {
-    await this.directory(); // relative paths need the application selected once
+    if (!this.files.application) {
+      // Relative paths need the application selected once; the directory files are not needed for the serial.
+      const sw = await this.files.selectByName(PKCS15_AID);
+      if (sw !== SW.OK) return undefined;
+    }
     return EF_TOKEN_INFO;
   }
 }
