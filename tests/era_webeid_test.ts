@@ -63,6 +63,32 @@ Deno.test("v3 token: PS256 (salt 32) checked with WebCrypto; the PIN is asked on
   }
 });
 
+Deno.test("organisation card (RSA without PSS): RS256, PS256 refused before any PIN is asked", async () => {
+  const card = await openCard({ virtualCard: "org" });
+  try {
+    let asked = 0;
+    const challenge = btoa("o".repeat(33));
+    const token = await createWebEidToken({
+      card,
+      origin: ORIGIN,
+      challenge,
+      pin: () => {
+        asked++;
+        return pin1();
+      },
+    });
+    assertEquals([token.algorithm, asked], ["RS256", 1]);
+    const data = Uint8Array.of(...await sha("SHA-256", ORIGIN), ...await sha("SHA-256", challenge));
+    const spki = await spkiOf(bytesOf(token.unverifiedCertificate));
+    const key = await crypto.subtle.importKey("spki", spki, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    assert(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, bytesOf(token.signature), data));
+  } finally {
+    await card.close();
+  }
+});
+
 Deno.test("algorithm by key: EC curve gives ES256/ES384/ES512, RSA gives PS256 then RS256", async () => {
   const v3 = await openCard({ virtualCard: "v3" });
   const v4 = await openCard({ virtualCard: "v4" });
