@@ -23,7 +23,7 @@ import { defaultDataDir } from "./serve/files.ts";
 /** The erasmartcard listener's port when nothing else says otherwise. */
 export const DEFAULT_ERA_PORT = 44304;
 
-/** The file in serve's data directory that records the port its erasmartcard listener is on. */
+/** The file in serve's data directory that records the port its erasmartcard listener is on (lib/serve/era.ts). */
 export const ERA_PORT_FILE = "era-port";
 
 /**

@@ -30,6 +30,7 @@ import {
   PinWrongError,
   UsageError,
 } from "../errors.ts";
+import { ERA_PORT_FILE } from "../posturl.ts";
 import { createWebEidToken } from "../webeid.ts";
 import { failure, type FailureBody, jsonAnswer, ReasonCode } from "./answers.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
@@ -42,9 +43,6 @@ import { type FetchApp, type ServeContext, tooLarge } from "./server.ts";
 
 /** The version of kortti's erasmartcard API (docs/erasmartcard-api.md). */
 export const ERA_API_VERSION = "1.0";
-
-/** The file in the data directory where `serve` records its erasmartcard port for `kortti post-url`. */
-export const ERA_PORT_FILE = "era-port";
 
 /**
  * The erasmartcard Hono app.
