@@ -68,7 +68,7 @@ export function verifyCommand(): Command {
     });
 }
 
-type Report = Awaited<ReturnType<typeof import("../lib/verify/mod.ts").verifySignature>>;
+type Report = import("../lib/verify/mod.ts").VerifyReport;
 
 /** The verdict line, then each problem on its own line. */
 function humanReport(report: Report): string {

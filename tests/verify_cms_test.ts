@@ -236,4 +236,38 @@ Deno.test("a self-signed signer trusted by --ca verifies; another anchor does no
   );
 });
 
+Deno.test("a large detached content (hashed ahead in a worker) verifies, and a change at its end is caught", async () => {
+  const big = `${work}/big.bin`;
+  const file = Deno.openSync(big, { write: true, create: true });
+  file.truncateSync(40 * 1024 * 1024);
+  file.close();
+  const sig = `${work}/big.p7s`;
+  await openssl([
+    "cms",
+    "-sign",
+    "-binary",
+    "-md",
+    "sha512",
+    "-in",
+    big,
+    "-signer",
+    `${PKI}/v4-sign.pem`,
+    "-inkey",
+    `${PKI}/v4-sign.TEST-KEY.pem`,
+    "-outform",
+    "DER",
+    "-out",
+    sig,
+  ]);
+  const ok = await verifyJson(["--in", big, "--sig", sig, "--test-pki"]);
+  assertEquals([ok.code, ok.report.signatureAlgorithm], [0, "SHA512withECDSA"]);
+  const handle = Deno.openSync(big, { write: true });
+  handle.seekSync(-1, Deno.SeekMode.End);
+  handle.writeSync(Uint8Array.of(1));
+  handle.close();
+  const changed = await verifyJson(["--in", big, "--sig", sig, "--test-pki"]);
+  assertEquals([changed.code, changed.report.signatureValid], [1, false]);
+  assert(changed.report.problems.some((p: string) => /content does not match the signature/.test(p)));
+});
+
 globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));

@@ -1,12 +1,12 @@
 /**
- * `kortti verify` as a library: checks a CMS (detached or attached) or raw signature, the signer certificate's key
- * usage, its chain to a trust anchor at the signing time, and optionally its revocation (OCSP, CRL files). Each check
- * is reported separately; nothing here prints or exits.
+ * The verification engine behind `verifySignature` (mod.ts): reads the signature, checks it (CMS or raw), the
+ * signer's key usage, the chain to a trust anchor and revocation, and reports each check separately. Nothing here
+ * prints or exits.
  *
  * @example
  * ```ts
- * import { verifySignature } from "./mod.ts";
- * const report = await verifySignature({ input: "contract.pdf", signature: "contract.p7s", testPki: true });
+ * import { verifyNow } from "./verify.ts";
+ * const report = await verifyNow({ input: "contract.pdf", signature: "contract.p7s", testPki: true });
  * console.log(report.valid, report.problems);
  * ```
  * @module
@@ -21,93 +21,16 @@ import { hashBytes, hashFile } from "./hash.ts";
 import { checkOcsp, type RevocationAnswer } from "./ocsp.ts";
 import { checkRawSignature } from "./raw.ts";
 
-export type { CertInfo } from "./cert.ts";
-export type { RevocationAnswer } from "./ocsp.ts";
-
-/** The signature formats `verify` reads. */
-export type VerifyFormat = "cms-detached" | "cms" | "raw";
-
-/** What to verify and against what. */
-export interface VerifyOptions {
-  /** `--in`: the content; or, without `signature`, the CMS with the content inside. */
-  input: string;
-  /** `--sig`: the signature file. */
-  signature?: string;
-  /** `--format`; detected when omitted. */
-  format?: VerifyFormat;
-  /** `--cert`: the signer certificate (needed for raw signatures; a fallback for a CMS without it). */
-  cert?: string;
-  /** `--ca`: PEM files of trust anchors (self-signed) and intermediates. */
-  caFiles?: readonly string[];
-  /** Where default trust anchors live (`$XDG_DATA_HOME/kortti/trust`); `null` for none. */
-  trustDir?: string | null;
-  /** `--test-pki`: trust the virtual card's test root. */
-  testPki?: boolean;
-  /** `--ocsp`: ask the responder in the signer certificate's AIA. */
-  ocsp?: boolean;
-  /** OCSP responder URL overriding the AIA one (tests). */
-  ocspUrl?: string;
-  /** `--crl`: CRL files. */
-  crlFiles?: readonly string[];
-  /** `--at`: check validity at this time instead of the signing time. */
-  at?: Date;
-  /** The current time (tests); default now. */
-  now?: Date;
-}
-
-/** The signer as `--json` shows it. */
-export interface SignerReport {
-  subject: string;
-  issuer: string;
-  commonName: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  keyUsage: string[] | null;
-  /** Signed with a nonRepudiation (qualified signature) key. */
-  qualified: boolean;
-  /** The certificate declares EU qualified-certificate compliance (QcCompliance). */
-  qcCompliance: boolean;
-}
-
-/** The verdict and each check separately (docs/cli.md `verify --json`). */
-export interface VerifyReport {
-  valid: boolean;
-  signatureValid: boolean;
-  chainValid: boolean;
-  signer: SignerReport | null;
-  signingTime: string | null;
-  revocation: "good" | "revoked" | "unknown" | "not-checked";
-  problems: string[];
-  format: VerifyFormat;
-  signatureAlgorithm: string | null;
-  /** Signer first, up to the trust anchor (subjects). */
-  chain: string[];
-}
+import {
+  defaultTrustDir,
+  type SignerReport,
+  type VerifyFormat,
+  type VerifyOptions,
+  type VerifyReport,
+} from "./options.ts";
 
 /** The virtual card's test PKI, trusted under `--test-pki` (root) and used for intermediates. */
 const TEST_PKI = new URL("../../fixtures/pki/", import.meta.url);
-
-/**
- * The default directory of trust anchors: `$XDG_DATA_HOME/kortti/trust` (or `~/.local/share/kortti/trust`).
- *
- * @example
- * ```ts
- * import { defaultTrustDir } from "./mod.ts";
- * defaultTrustDir(); // "/home/me/.local/share/kortti/trust"
- * ```
- */
-export function defaultTrustDir(): string | null {
-  const env = (name: string) => {
-    try {
-      return Deno.env.get(name);
-    } catch {
-      return undefined;
-    }
-  };
-  const base = env("XDG_DATA_HOME") || (env("HOME") ? `${env("HOME")}/.local/share` : undefined);
-  return base ? `${base}/kortti/trust` : null;
-}
 
 /**
  * Verifies a signature and reports every check. Throws `UsageError` (exit 2) for contradictory options and
@@ -116,12 +39,12 @@ export function defaultTrustDir(): string | null {
  *
  * @example
  * ```ts
- * import { verifySignature } from "./mod.ts";
- * const r = await verifySignature({ input: "data.bin", signature: "data.p7s", caFiles: ["root.pem"] });
+ * import { verifyNow } from "./verify.ts";
+ * const r = await verifyNow({ input: "data.bin", signature: "data.p7s", caFiles: ["root.pem"] });
  * if (!r.valid) console.log(r.problems.join("\n"));
  * ```
  */
-export async function verifySignature(options: VerifyOptions): Promise<VerifyReport> {
+export async function verifyNow(options: VerifyOptions): Promise<VerifyReport> {
   const now = options.now ?? new Date();
   const sigPath = options.signature;
   if (options.format === "cms-detached" && !sigPath) {
@@ -175,7 +98,7 @@ export async function verifySignature(options: VerifyOptions): Promise<VerifyRep
         `${cmsPath} is a detached signature without the content: give the content with --in and the signature with --sig`,
       );
     } else {
-      digest = hashFile(options.input, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
+      digest = await contentDigest(options, cms.digestAlgorithm);
     }
     const check = checkCmsSigner(
       cms,
@@ -348,4 +271,11 @@ function readFile(path: string | URL): Uint8Array {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The content's digest: the one computed ahead when it used the right algorithm, else computed now. */
+async function contentDigest(options: VerifyOptions, algorithm: string): Promise<Uint8Array> {
+  const ahead = options.contentDigests ? await options.contentDigests : undefined;
+  if (ahead && "error" in ahead) throw ahead.error;
+  return ahead?.digests.get(algorithm) ?? hashFile(options.input, [algorithm]).get(algorithm)!;
 }
