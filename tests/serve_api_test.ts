@@ -5,60 +5,12 @@
  */
 
 import { assert, assertEquals, assertMatch, assertNotMatch } from "./helpers/assert.ts";
-import { b64, pemOf, rawToDer, run, startServe, unb64 } from "./helpers/serve.ts";
+import { b64, rawToDer, run, startServe, unb64, verifyCms, verifyRaw } from "./helpers/serve.ts";
 import { ROOT } from "./helpers/run_kortti.ts";
 import { createHash } from "node:crypto";
 
 const ORIGIN = "https://app.example.test";
 const PKI = `${ROOT}/fixtures/pki`;
-
-async function tempFile(dir: string, name: string, data: Uint8Array | string): Promise<string> {
-  const path = `${dir}/${name}`;
-  await Deno.writeFile(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
-  return path;
-}
-
-async function verifyCms(dir: string, signature: string, content: Uint8Array): Promise<void> {
-  const sig = await tempFile(dir, "s.p7s", unb64(signature));
-  const data = await tempFile(dir, "cms-content", content);
-  const out = await run("openssl", [
-    "cms",
-    "-verify",
-    "-binary",
-    "-inform",
-    "DER",
-    "-in",
-    sig,
-    "-content",
-    data,
-    "-CAfile",
-    `${PKI}/root-ca.pem`,
-    "-purpose",
-    "any",
-    "-out",
-    "/dev/null",
-  ]);
-  assertEquals(out.code, 0, `openssl cms -verify: ${out.stderr}`);
-}
-
-async function verifyRaw(
-  dir: string,
-  signature: Uint8Array,
-  leafBase64: string,
-  hash: string,
-  content: Uint8Array,
-  pss = false,
-): Promise<void> {
-  const cert = await tempFile(dir, "leaf.pem", pemOf(leafBase64));
-  const pub = await run("openssl", ["x509", "-in", cert, "-pubkey", "-noout"]);
-  const pubPath = await tempFile(dir, "pub.pem", pub.stdout);
-  const sig = await tempFile(dir, "sig", signature);
-  const data = await tempFile(dir, "raw-data", content);
-  const args = ["dgst", `-${hash}`, "-verify", pubPath, "-signature", sig];
-  if (pss) args.push("-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1");
-  const out = await run("openssl", [...args, data]);
-  assertEquals(out.code, 0, `openssl dgst -verify: ${out.stdout} ${out.stderr}`);
-}
 
 function boundContent(origin: string, rest = "x".repeat(80)): string {
   return b64(`${origin}\n${rest}`);

@@ -13,6 +13,9 @@
  */
 
 import { ROOT } from "./run_kortti.ts";
+import { assertEquals } from "./assert.ts";
+
+const PKI = `${ROOT}/fixtures/pki`;
 
 /** Options of `startServe`. */
 export interface StartServeOptions {
@@ -308,4 +311,73 @@ export function rawToDer(raw: Uint8Array): Uint8Array {
  */
 export function pemOf(derBase64: string): string {
   return `-----BEGIN CERTIFICATE-----\n${derBase64.replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+/** Writes a file in `dir` and returns its path. */
+async function tempFile(dir: string, name: string, data: Uint8Array | string): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeFile(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
+  return path;
+}
+
+/**
+ * Verifies a base64 CMS signature over `content` with openssl against the test PKI root.
+ *
+ * @example
+ * ```ts
+ * import { verifyCms } from "./serve.ts";
+ * declare const signature: string;
+ * await verifyCms("/tmp", signature, new Uint8Array([1]));
+ * ```
+ */
+export async function verifyCms(dir: string, signature: string, content: Uint8Array): Promise<void> {
+  const sig = await tempFile(dir, "s.p7s", unb64(signature));
+  const data = await tempFile(dir, "cms-content", content);
+  const out = await run("openssl", [
+    "cms",
+    "-verify",
+    "-binary",
+    "-inform",
+    "DER",
+    "-in",
+    sig,
+    "-content",
+    data,
+    "-CAfile",
+    `${PKI}/root-ca.pem`,
+    "-purpose",
+    "any",
+    "-out",
+    "/dev/null",
+  ]);
+  assertEquals(out.code, 0, `openssl cms -verify: ${out.stderr}`);
+}
+
+/**
+ * Verifies a raw signature (DER for ECDSA) over `content` with openssl and the leaf certificate's public key.
+ *
+ * @example
+ * ```ts
+ * import { verifyRaw } from "./serve.ts";
+ * declare const sig: Uint8Array, leaf: string;
+ * await verifyRaw("/tmp", sig, leaf, "sha256", new Uint8Array([1]));
+ * ```
+ */
+export async function verifyRaw(
+  dir: string,
+  signature: Uint8Array,
+  leafBase64: string,
+  hash: string,
+  content: Uint8Array,
+  pss = false,
+): Promise<void> {
+  const cert = await tempFile(dir, "leaf.pem", pemOf(leafBase64));
+  const pub = await run("openssl", ["x509", "-in", cert, "-pubkey", "-noout"]);
+  const pubPath = await tempFile(dir, "pub.pem", pub.stdout);
+  const sig = await tempFile(dir, "sig", signature);
+  const data = await tempFile(dir, "raw-data", content);
+  const args = ["dgst", `-${hash}`, "-verify", pubPath, "-signature", sig];
+  if (pss) args.push("-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1");
+  const out = await run("openssl", [...args, data]);
+  assertEquals(out.code, 0, `openssl dgst -verify: ${out.stdout} ${out.stderr}`);
 }
