@@ -34,6 +34,14 @@ export type {
 export { type CertificateInfo, describeCertificate, toPem } from "./lib/card/certificate-info.ts";
 export { defaultHashOf } from "./lib/card/cert-facts.ts";
 
+// Signing (lib/sign/mod.ts, lib/pin.ts, lib/fs.ts): the core of `kortti sign` and `serve`.
+export { SIGN_FORMATS, signWithCard } from "./lib/sign/mod.ts";
+export type { SignFormat, SignResult, SignWithCardOptions } from "./lib/sign/mod.ts";
+export { buildChain, ecdsaDerToRaw, ecdsaRawToDer, hashPath, signatureAlgorithmName } from "./lib/sign/mod.ts";
+export { pinProviderFrom } from "./lib/pin.ts";
+export type { PinPrompt, PinSourceOptions } from "./lib/pin.ts";
+export { writeFileAtomic } from "./lib/fs.ts";
+
 // Web eID authentication tokens with the card's authentication key (lib/webeid.ts).
 export { algorithmsFor, checkChallenge, createWebEidToken, signedData, WEB_EID_FORMAT } from "./lib/webeid.ts";
 export type { WebEidAlgorithmName, WebEidPinProvider, WebEidToken, WebEidTokenRequest } from "./lib/webeid.ts";
