@@ -33,6 +33,8 @@ system-packages:
 
 cache: $(DENO)
 	@$(DENO) cache --lock=deno.lock --frozen $(sort $(TS_FILES))
+	@# fetches esbuild for 'deno bundle' (the browser build of the SCS toolkit in tests/browser_scs_test.ts)
+	@$(DENO) bundle --quiet --platform browser lib/scs/mod.ts -o tools/deno_dir/scs-toolkit.js
 
 demo: deps
 	@echo "== kortti list-readers (pcscd + vpcd, with the virtual v4 card plugged into vpcd)"
