@@ -23,6 +23,8 @@ export interface VerifyBenchResult {
   /** opensslSeconds / korttiSeconds: above 1 means kortti is faster. */
   ratio: number;
   target: number;
+  /** Whether the ratio meets the target. */
+  ok: boolean;
   /** One line for the report. */
   line: string;
 }
@@ -110,6 +112,7 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
       opensslSeconds,
       ratio,
       target: 1,
+      ok: ratio >= 1,
       line: `${name}: kortti ${korttiSeconds.toFixed(2)} s, openssl cms -verify ${opensslSeconds.toFixed(2)} s, ` +
         `ratio ${ratio.toFixed(2)} (target >= 1.0${ratio >= 1 ? ", met" : ", NOT met"})`,
     };
@@ -141,5 +144,5 @@ function formatSize(bytes: number): string {
 
 if (import.meta.main) {
   const result = await benchVerify();
-  Deno.stdout.writeSync(new TextEncoder().encode(result.line + "\n"));
+  Deno.stdout.writeSync(new TextEncoder().encode(`${result.ok ? "ok  " : "MISS"} ${result.line}\n`));
 }
