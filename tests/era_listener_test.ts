@@ -203,7 +203,8 @@ Deno.test("the token's certificate is the card's authentication certificate, and
   const pemBody = auth.pem.replace(/-----[A-Z ]+-----|\s/g, "");
   assertEquals(answer.token.unverifiedCertificate, pemBody);
   assertEquals(v4.prompts.length, 1);
-  assertEquals([v4.prompts[0].origin, v4.prompts[0].key, v4.prompts[0].pin], [ORIGIN, "auth", "PIN1"]);
+  const [prompt] = v4.prompts;
+  assertEquals([prompt.origin, prompt.key, prompt.pin, prompt.purpose], [ORIGIN, "auth", "PIN1", "authenticate"]);
 });
 
 Deno.test("bad challenges and bodies are 400 without asking for a PIN", async () => {

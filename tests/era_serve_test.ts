@@ -84,6 +84,7 @@ Deno.test({
         assertEquals([answer.status, answer.token?.algorithm], ["ok", "ES384"], JSON.stringify(answer));
         const dialog = await Deno.readTextFile(`${home}/pin.log`);
         assertMatch(dialog, /rp\.example\.test/); // the dialog named the origin
+        assertMatch(dialog, /log in/); // and said it is a login, not a signature
         assert(!dialog.includes("1234"), "the PIN is never shown in the dialog's texts");
       } finally {
         client.close();

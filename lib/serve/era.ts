@@ -208,6 +208,7 @@ async function answerAuthenticate(ctx: ServeContext, text: string, origin: strin
               hash: signing.hash,
               digestHex: hex(signing.digest),
               triesLeft: pinRequest.triesLeft,
+              purpose: "authenticate",
             }),
         })
       )

@@ -33,6 +33,8 @@ export interface PinPrompt {
   digestHex: string;
   /** Tries left before this one, when known. */
   triesLeft: number | null;
+  /** What the signature is for: a signature (default) or a login (a Web eID token of the erasmartcard listener). */
+  purpose?: "sign" | "authenticate";
 }
 
 /** Asks the person for the PIN; resolves to its ASCII digit bytes (the caller zeroes them), or throws cancel. */
@@ -62,8 +64,11 @@ export interface PromptText {
 export function describePrompt(prompt: PinPrompt): PromptText {
   const who = prompt.origin ?? "a local program (no web origin)";
   const keyText = prompt.key === "sign" ? "qualified signature key (legally binding signature)" : "authentication key";
+  const login = prompt.purpose === "authenticate";
   const lines = [
-    `${who} asks for a signature with the ${keyText}.`,
+    login
+      ? `${who} asks you to log in with the ${keyText} (Web eID).`
+      : `${who} asks for a signature with the ${keyText}.`,
     "",
     `Card holder: ${prompt.holder ?? "unknown"}`,
     `Key: ${prompt.key === "sign" ? "signature" : "authentication"} (${prompt.pin})`,
@@ -71,8 +76,9 @@ export function describePrompt(prompt: PinPrompt): PromptText {
     groupHex(prompt.digestHex),
   ];
   if (prompt.triesLeft !== null) lines.push("", `${prompt.pin} tries left: ${prompt.triesLeft}`);
-  lines.push("", `Enter ${prompt.pin} to sign, or cancel to refuse.`);
-  return { title: `kortti: signature request from ${who}`, description: lines.join("\n"), prompt: `${prompt.pin}:` };
+  lines.push("", `Enter ${prompt.pin} to ${login ? "log in" : "sign"}, or cancel to refuse.`);
+  const title = login ? `kortti: login request from ${who}` : `kortti: signature request from ${who}`;
+  return { title, description: lines.join("\n"), prompt: `${prompt.pin}:` };
 }
 
 function hashLabel(hash: HashName): string {
