@@ -44,6 +44,13 @@ export function postUrlCommand(): Command {
     .action(async (url: string | undefined, options: PostUrlOptions) => {
       if (options.register || options.unregister) {
         if (url !== undefined) throw new UsageError("--register and --unregister take no URL");
+        if (Deno.build.os === "darwin" || Deno.build.os === "windows") {
+          throw new UsageError("--register and --unregister set up freedesktop.org (Linux) desktops", {
+            hint: `on ${
+              Deno.build.os === "darwin" ? "macOS" : "Windows"
+            } follow the README's 'erasmartcardpost:// links'`,
+          });
+        }
         await (options.register ? register() : unregister());
         return;
       }
