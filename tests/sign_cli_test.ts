@@ -314,3 +314,49 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+/** Runs a shell command line on a pseudo-terminal (util-linux `script`), optionally typing `typed` after a pause. */
+async function onTerminal(line: string, typed?: string): Promise<{ code: number; transcript: string }> {
+  const feed = typed === undefined ? "sleep 0" : `(sleep 1.5; printf '${typed}'; sleep 0.5)`;
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `${feed} | script -qec "$LINE" /dev/null`],
+    env: { LINE: line, SIGN_PIN: "123456" },
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, transcript: new TextDecoder().decode(out.stdout) };
+}
+
+Deno.test("on a terminal: a hidden prompt names the PIN and the holder, and the PIN is not echoed", async () => {
+  await withDir(async (dir) => {
+    const run = await onTerminal(`./kortti sign --virtual-card --in ${dir}/data --out ${dir}/a.p7s`, "123456\\r");
+    assertEquals(run.code, 0, run.transcript);
+    assertMatch(run.transcript, /PIN2 \(signature PIN\) for MEIKÄLÄINEN-TEST MATTI \d+C's card, 5 tries left: /);
+    assertNotMatch(run.transcript, /123456/);
+    assert(Deno.statSync(`${dir}/a.p7s`).size > 500);
+  });
+});
+
+Deno.test("on a terminal: binary output to the terminal is refused (exit 2)", async () => {
+  await withDir(async (dir) => {
+    const run = await onTerminal(`./kortti sign --virtual-card --in ${dir}/data --pin-env SIGN_PIN`);
+    assertEquals(run.code, 2);
+    assertMatch(run.transcript, /refusing to write a binary signature to the terminal/);
+  });
+});
+
+Deno.test("on a terminal: a long input shows a progress line on stderr, --quiet hides it", async () => {
+  await withDir(async (dir) => {
+    const file = await Deno.open(`${dir}/big`, { create: true, write: true });
+    await file.truncate(2 * 1024 ** 3);
+    file.close();
+    const sign = `./kortti sign --virtual-card --hash sha256 --in ${dir}/big --pin-env SIGN_PIN --force`;
+    const shown = await onTerminal(`${sign} --out ${dir}/a.p7s`);
+    assertEquals(shown.code, 0, shown.transcript);
+    assertMatch(shown.transcript, /kortti: hashing [\d.]+ [MG]iB of 2\.00 GiB, \d+ s left, [\d.]+ [MG]iB\/s/);
+    const quiet = await onTerminal(`${sign} --out ${dir}/b.p7s --quiet`);
+    assertEquals(quiet.code, 0, quiet.transcript);
+    assertEquals(quiet.transcript, "");
+  });
+});
