@@ -70,13 +70,14 @@ export function verifyCommand(): Command {
 
 type Report = import("../lib/verify/mod.ts").VerifyReport;
 
-/** The verdict line, then each problem on its own line. */
+/** The verdict line (with the revocation status when checked), then each problem on its own line. */
 function humanReport(report: Report): string {
   const signer = report.signer;
   const who = signer ? `${signer.commonName} (${signatureKind(report)})` : "an unknown signer";
   const when = report.signingTime ? ` at ${report.signingTime.slice(0, 16).replace("T", " ")} UTC` : "";
+  const revocation = report.revocation === "not-checked" ? "" : `; revocation: ${report.revocation}`;
   let verdict: string;
-  if (report.valid) verdict = `valid: signed by ${who}${when}`;
+  if (report.valid) verdict = `valid: signed by ${who}${when}${revocation}`;
   else {
     const failed: string[] = [];
     if (!report.signatureValid) failed.push("the signature does not hold");
@@ -85,8 +86,7 @@ function humanReport(report: Report): string {
     if (failed.length === 0) failed.push("see below");
     verdict = `invalid: ${failed.join("; ")} (signed by ${who}${when})`;
   }
-  const revocation = report.revocation === "not-checked" ? "" : `revocation: ${report.revocation}\n`;
-  return [verdict, ...report.problems.map((p) => `  - ${p}`)].join("\n") + "\n" + revocation;
+  return [verdict, ...report.problems.map((p) => `  - ${p}`)].join("\n") + "\n";
 }
 
 function signatureKind(report: Report): string {

@@ -130,8 +130,8 @@ export function parseCms(bytes: Uint8Array, source: string): ParsedCms {
 export interface ContentEvidence {
   /** The content's digest with the signer's digest algorithm. */
   digest: Uint8Array;
-  /** Verifies a signature made directly over the content (only for a CMS without signed attributes). */
-  verifyDirect?: (spki: Uint8Array, check: (data: Uint8Array) => boolean) => boolean;
+  /** Reads the whole content, for the rare CMS without signed attributes whose signature covers it directly. */
+  readContent?: () => Uint8Array;
   /** The content itself when small enough to hold (attached content). */
   bytes?: Uint8Array;
 }
@@ -210,12 +210,12 @@ export function checkCmsSigner(
       signatureValid = check.ok && digestOk && signedType === cms.contentType;
     }
   } else if (signerCert && typeof scheme !== "string") {
-    const direct = evidence.verifyDirect ??
-      (evidence.bytes
-        ? (spki: Uint8Array, check: (data: Uint8Array) => boolean) => (void spki, check(evidence.bytes!))
-        : undefined);
-    const ok = direct
-      ? direct(signerCert.spki, (data) => checkSignature(signerCert.spki, scheme, data, signature).ok)
+    // No signed attributes: the signature is over the content itself.
+    const verifyOver = (data: Uint8Array) => checkSignature(signerCert.spki, scheme, data, signature).ok;
+    const ok = evidence.bytes
+      ? verifyOver(evidence.bytes)
+      : evidence.readContent
+      ? verifyOver(evidence.readContent())
       : false;
     if (!ok) problems.push("the signature over the content does not verify with the signer's key");
     signatureValid = ok;

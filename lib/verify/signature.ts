@@ -72,22 +72,7 @@ export function signatureScheme(algorithm: AlgorithmIdentifier, digestFallback?:
   if (RSA_WITH[oid]) return pkcs1(RSA_WITH[oid]);
   if (oid === ID_EC_PUBLIC_KEY && digestFallback) return ecdsa(digestFallback);
   if (oid === ID_RSA_ENCRYPTION && digestFallback) return pkcs1(digestFallback);
-  if (oid === ID_RSASSA_PSS) {
-    let params: RsaSaPssParams;
-    try {
-      params = algorithm.parameters ? AsnConvert.parse(algorithm.parameters, RsaSaPssParams) : new RsaSaPssParams();
-    } catch {
-      return "malformed RSASSA-PSS parameters";
-    }
-    const hash = DIGEST_NAMES[params.hashAlgorithm.algorithm];
-    if (!hash) return `RSASSA-PSS with the unsupported hash ${params.hashAlgorithm.algorithm}`;
-    if (params.maskGenAlgorithm.algorithm !== ID_MGF1) return "RSASSA-PSS with a mask generation other than MGF1";
-    const mgfHash = params.maskGenAlgorithm.parameters
-      ? DIGEST_NAMES[AsnConvert.parse(params.maskGenAlgorithm.parameters, AlgorithmIdentifier).algorithm]
-      : "sha1";
-    if (mgfHash !== hash) return `RSASSA-PSS with MGF1-${mgfHash} and ${hash} (different hashes are not supported)`;
-    return { name: `${hash.toUpperCase()}withRSA/PSS`, kind: "rsa-pss", hash, saltLength: params.saltLength };
-  }
+  if (oid === ID_RSASSA_PSS) return pssScheme(algorithm);
   return `the signature algorithm ${oid} is not supported`;
 }
 
@@ -148,4 +133,24 @@ function ecdsa(hash: string): SignatureScheme {
 
 function pkcs1(hash: string): SignatureScheme {
   return { name: `${hash.toUpperCase()}withRSA`, kind: "rsa-pkcs1", hash };
+}
+
+/** RSASSA-PSS parameters (RFC 4055; absent fields mean SHA-1, MGF1-SHA-1, salt 20). */
+function pssScheme(algorithm: AlgorithmIdentifier): SignatureScheme | string {
+  let params: RsaSaPssParams;
+  let mgfHash: string | undefined;
+  try {
+    params = algorithm.parameters ? AsnConvert.parse(algorithm.parameters, RsaSaPssParams) : new RsaSaPssParams();
+    if (params.maskGenAlgorithm.algorithm !== ID_MGF1) return "RSASSA-PSS with a mask generation other than MGF1";
+    mgfHash = params.maskGenAlgorithm.parameters
+      ? DIGEST_NAMES[AsnConvert.parse(params.maskGenAlgorithm.parameters, AlgorithmIdentifier).algorithm]
+      : "sha1";
+  } catch {
+    return "malformed RSASSA-PSS parameters";
+  }
+  const hash = DIGEST_NAMES[params.hashAlgorithm.algorithm];
+  if (!hash) return `RSASSA-PSS with the unsupported hash ${params.hashAlgorithm.algorithm}`;
+  // node:crypto uses the message hash for MGF1 too; a signature with another MGF1 hash cannot be checked here.
+  if (mgfHash !== hash) return `RSASSA-PSS with MGF1-${mgfHash} and ${hash} (different hashes are not supported)`;
+  return { name: `${hash.toUpperCase()}withRSA/PSS`, kind: "rsa-pss", hash, saltLength: params.saltLength };
 }

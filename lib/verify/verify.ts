@@ -105,7 +105,7 @@ export async function verifyNow(options: VerifyOptions): Promise<VerifyReport> {
       {
         digest,
         bytes: contentBytes,
-        verifyDirect: contentBytes ? undefined : (_spki, verify) => verify(Deno.readFileSync(options.input)),
+        readContent: () => readFile(options.input),
       },
       givenCert ? [givenCert] : [],
     );
