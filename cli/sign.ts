@@ -96,12 +96,18 @@ async function runSign(options: SignOptions): Promise<void> {
     throw new UsageError("nothing to sign: standard input is a terminal", { hint: "give --in FILE or --digest HEX" });
   }
   if (inputPath !== undefined && inputPath !== "-") checkReadable(inputPath);
+  const progress = options.quiet ? undefined : progressLine();
+  const prompt = terminalPinPrompt();
   const { pinProviderFrom } = await import("../lib/pin.ts");
   const pin = pinProviderFrom({
     pinFd: options.pinFd === undefined ? undefined : parseFd(options.pinFd),
     pinFile: options.pinFile,
     pinEnv: options.pinEnv,
-    prompt: terminalPinPrompt(),
+    // The progress line is cleared before the prompt takes the terminal.
+    prompt: prompt && ((request) => {
+      progress?.done();
+      return prompt(request);
+    }),
   });
 
   const [{ openCard }, { signWithCard }] = await Promise.all([
@@ -113,7 +119,6 @@ async function runSign(options: SignOptions): Promise<void> {
     virtualCard: virtualProfile(options),
     trace: traceSink(options),
   });
-  const progress = options.quiet ? undefined : progressLine();
   let result;
   let certificateJson: unknown;
   try {
@@ -198,12 +203,13 @@ function writeAllStdout(bytes: Uint8Array): void {
 /** A progress line on a terminal's stderr, shown only once hashing has taken over a second. */
 function progressLine(): { update: (p: { bytes: number; total?: number }) => void; done: () => void } | undefined {
   if (!Deno.stderr.isTerminal()) return undefined;
-  const start = performance.now();
+  let start: number | undefined;
   let lastDraw = 0;
   let drawn = false;
   return {
     update({ bytes, total }) {
       const now = performance.now();
+      start ??= now; // the clock starts with the first block hashed
       const elapsed = (now - start) / 1000;
       if (elapsed < 1 || now - lastDraw < 200) return;
       lastDraw = now;
@@ -214,6 +220,7 @@ function progressLine(): { update: (p: { bytes: number; total?: number }) => voi
     },
     done() {
       if (drawn) writeErr("\r\x1b[K");
+      drawn = false;
     },
   };
 }
