@@ -42,6 +42,10 @@ export { pinProviderFrom } from "./lib/pin.ts";
 export type { PinPrompt, PinSourceOptions } from "./lib/pin.ts";
 export { writeFileAtomic } from "./lib/fs.ts";
 
+// Verification (lib/verify/mod.ts): the core of `kortti verify` (CMS and raw, chain, OCSP, CRL).
+export { defaultTrustDir, verifySignature } from "./lib/verify/mod.ts";
+export type { SignerReport, VerifyFormat, VerifyOptions, VerifyReport } from "./lib/verify/mod.ts";
+
 // Web eID authentication tokens with the card's authentication key (lib/webeid.ts).
 export { algorithmsFor, checkChallenge, createWebEidToken, signedData, WEB_EID_FORMAT } from "./lib/webeid.ts";
 export type { WebEidAlgorithmName, WebEidPinProvider, WebEidToken, WebEidTokenRequest } from "./lib/webeid.ts";
