@@ -5,7 +5,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
-import { UsageError } from "../lib/errors.ts";
+import { UsageError, VpcdUnavailableError } from "../lib/errors.ts";
 import { writeErr } from "./output.ts";
 
 /** Parsed options of `virtual-card`. */
@@ -95,7 +95,12 @@ export function virtualCardCommand(): Command {
         powerOff: () => card.powerOff(),
         reset: () => card.reset(),
       };
-      const connection = await connectToVpcd(bridge, address);
+      const connection = await connectToVpcd(bridge, address).catch((error) => {
+        if (error instanceof Deno.errors.ConnectionRefused) {
+          throw new VpcdUnavailableError(`${address.host}:${address.port}`);
+        }
+        throw error;
+      });
       writeErr(
         `kortti: virtual ${options.profile} card inserted into vpcd at ${address.host}:${address.port}; ` +
           `Ctrl-C removes it\n`,

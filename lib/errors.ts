@@ -319,3 +319,13 @@ export class PinSourceError extends KorttiError {
     super("PIN_SOURCE", ExitCode.pin, message, { hint });
   }
 }
+
+/** `kortti virtual-card`: no vpcd reader listens at the address given (pcscd not running, or vpcd not installed). */
+export class VpcdUnavailableError extends PcscError {
+  constructor(address: string) {
+    super("VPCD_UNAVAILABLE", ExitCode.pcsc, `no vpcd reader listens on ${address}`, undefined, {
+      hint: "start pcscd with vsmartcard-vpcd installed (its readers listen on 35963 and 35964), then try again",
+      details: { address },
+    });
+  }
+}
