@@ -13,15 +13,15 @@ interface VerifyCliOptions {
   sig?: string;
   format?: "cms-detached" | "cms" | "raw";
   cert?: string;
-  ca: string[];
+  ca?: string[];
   ocsp?: boolean;
-  crl: string[];
+  crl?: string[];
   at?: string;
   testPki?: boolean;
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The `verify` command. */
 export function verifyCommand(): Command {
@@ -37,9 +37,9 @@ export function verifyCommand(): Command {
       ]),
     )
     .option("--cert <pem>", "the signer certificate (needed for --format raw)")
-    .option("--ca <pem>", "trust anchors and intermediates, PEM (repeatable)", collect, [])
+    .option("--ca <pem>", "trust anchors and intermediates, PEM (repeatable)", collect)
     .option("--ocsp", "ask the OCSP responder named in the signer certificate")
-    .option("--crl <file>", "a CRL to check the signer certificate against (repeatable)", collect, [])
+    .option("--crl <file>", "a CRL to check the signer certificate against (repeatable)", collect)
     .option("--at <iso-time>", "check certificate validity at this time instead of the signing time")
     .option("--test-pki", "trust the virtual card's TEST root (never for real signatures)")
     .option("--json", "print the result as JSON")

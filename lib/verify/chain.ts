@@ -86,14 +86,14 @@ function findPath(cert: CertInfo, options: ChainOptions, path: CertInfo[], depth
   if (cert.selfIssued && signedBy(cert, cert)) {
     return {
       longest: path,
-      why: `the chain ends at '${cert.subject}', which is not a trust anchor (give it with --ca, or --test-pki for ` +
+      why: `the chain ends at '${nameOf(cert)}', which is not a trust anchor (give it with --ca, or --test-pki for ` +
         "the virtual card's test root)",
     };
   }
   if (named.length === 0) {
     return {
       longest: path,
-      why: `the issuer of '${cert.subject}' ('${cert.issuer}') is neither a trust anchor nor among the ` +
+      why: `the issuer of '${nameOf(cert)}' ('${cert.issuer}') is neither a trust anchor nor among the ` +
         "certificates at hand: the chain is not trusted (add the CA with --ca)",
     };
   }
@@ -102,7 +102,7 @@ function findPath(cert: CertInfo, options: ChainOptions, path: CertInfo[], depth
     if (!signedBy(cert, issuer)) {
       best ??= {
         longest: path,
-        why: `the signature on '${cert.subject}' does not verify with the key of '${issuer.subject}'`,
+        why: `the signature on '${nameOf(cert)}' does not verify with the key of '${nameOf(issuer)}'`,
       };
       continue;
     }
@@ -134,9 +134,9 @@ function checkValidity(chain: readonly CertInfo[], options: ChainOptions): strin
   const problems: string[] = [];
   for (const cert of chain) {
     if (options.at > cert.notAfter) {
-      problems.push(`the certificate '${cert.subject}' expired on ${iso(cert.notAfter)}, before ${when}`);
+      problems.push(`the certificate '${nameOf(cert)}' expired on ${iso(cert.notAfter)}, before ${when}`);
     } else if (options.at < cert.notBefore) {
-      problems.push(`the certificate '${cert.subject}' is valid only from ${iso(cert.notBefore)}, after ${when}`);
+      problems.push(`the certificate '${nameOf(cert)}' is valid only from ${iso(cert.notBefore)}, after ${when}`);
     }
   }
   return problems;
@@ -147,16 +147,16 @@ function checkIssuers(chain: readonly CertInfo[]): string[] {
   for (let i = 1; i < chain.length; i++) {
     const issuer = chain[i];
     if (!issuer.isCa) {
-      problems.push(`'${issuer.subject}' issued a certificate but is not a CA (no basicConstraints cA)`);
+      problems.push(`'${nameOf(issuer)}' issued a certificate but is not a CA (no basicConstraints cA)`);
     }
     if (issuer.keyUsage && !issuer.keyUsage.includes("keyCertSign")) {
-      problems.push(`'${issuer.subject}' issued a certificate but its key usage lacks keyCertSign`);
+      problems.push(`'${nameOf(issuer)}' issued a certificate but its key usage lacks keyCertSign`);
     }
     // pathLenConstraint counts the non-self-issued intermediates below this issuer.
     const below = chain.slice(1, i).filter((c) => !c.selfIssued).length;
     if (issuer.pathLength !== undefined && below > issuer.pathLength) {
       problems.push(
-        `'${issuer.subject}' allows ${issuer.pathLength} intermediate CA(s) below it, the chain has ${below}`,
+        `'${nameOf(issuer)}' allows ${issuer.pathLength} intermediate CA(s) below it, the chain has ${below}`,
       );
     }
   }
@@ -166,4 +166,17 @@ function checkIssuers(chain: readonly CertInfo[]): string[] {
 /** `2026-12-04 10:12:00 UTC` style, for problems. */
 function iso(date: Date): string {
   return date.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+/**
+ * How a certificate is named in problems: its common name, which is what a person recognises.
+ *
+ * @example
+ * ```ts
+ * import { nameOf } from "./chain.ts";
+ * nameOf(signer); // "MEIKÄLÄINEN-TEST MATTI 99999991C"
+ * ```
+ */
+export function nameOf(cert: CertInfo): string {
+  return cert.commonName;
 }

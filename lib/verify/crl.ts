@@ -81,7 +81,7 @@ export function checkCrls(
       continue;
     }
     if (!checkSignature(issuer.spki, crl.list.signatureAlgorithm, crl.tbs, new Uint8Array(crl.list.signature)).ok) {
-      problems.push(`CRL ${crl.source}: its signature does not verify with the key of '${issuer.subject}'`);
+      problems.push(`CRL ${crl.source}: its signature does not verify with the key of '${issuer.commonName}'`);
       continue;
     }
     const tbs = crl.list.tbsCertList;
@@ -94,7 +94,7 @@ export function checkCrls(
         revokedAt,
         reason,
         problems: [
-          `the signer certificate '${cert.subject}' is revoked (CRL ${crl.source}, since ${revokedAt.toISOString()}${
+          `the signer certificate '${cert.commonName}' is revoked (CRL ${crl.source}, since ${revokedAt.toISOString()}${
             reason ? `, reason ${reason}` : ""
           })`,
         ],

@@ -180,7 +180,7 @@ export function judgeOcspResponse(
     const delegate = delegatedResponder(basic, issuer, now);
     if (typeof delegate === "string") return unknown(`OCSP: ${delegate}`);
     if (!checkSignature(delegate.spki, basic.signatureAlgorithm, tbs, signature).ok) {
-      return unknown(`OCSP: the response signature does not verify with the key of '${delegate.subject}'`);
+      return unknown(`OCSP: the response signature does not verify with the key of '${delegate.commonName}'`);
     }
   }
   const data = basic.tbsResponseData;
@@ -209,7 +209,7 @@ export function judgeOcspResponse(
       revokedAt: status.revoked.revocationTime,
       reason,
       problems: [
-        `the signer certificate '${cert.subject}' is revoked (OCSP, since ${status.revoked.revocationTime.toISOString()}${
+        `the signer certificate '${cert.commonName}' is revoked (OCSP, since ${status.revoked.revocationTime.toISOString()}${
           reason ? `, reason ${reason}` : ""
         })`,
       ],
@@ -263,12 +263,12 @@ function delegatedResponder(basic: BasicOCSPResponse, issuer: CertInfo, now: Dat
       continue;
     }
     if (!candidate.extendedKeyUsage?.includes(id_kp_OCSPSigning)) {
-      return `the responder certificate '${candidate.subject}' is not authorised for OCSP signing (no id-kp-OCSPSigning)`;
+      return `the responder certificate '${candidate.commonName}' is not authorised for OCSP signing (no id-kp-OCSPSigning)`;
     }
     if (now > candidate.notAfter || now < candidate.notBefore) {
-      return `the responder certificate '${candidate.subject}' is not valid now`;
+      return `the responder certificate '${candidate.commonName}' is not valid now`;
     }
     return candidate;
   }
-  return `no responder certificate in the response was issued by '${issuer.subject}'`;
+  return `no responder certificate in the response was issued by '${issuer.commonName}'`;
 }
