@@ -270,4 +270,53 @@ Deno.test("a large detached content (hashed ahead in a worker) verifies, and a c
   assert(changed.report.problems.some((p: string) => /content does not match the signature/.test(p)));
 });
 
+Deno.test("a certificate issued by a non-CA certificate breaks the chain: 'is not a CA'", async () => {
+  // v4-auth (a leaf, no basicConstraints cA) issues a certificate with its TEST key.
+  const key = `${work}/sub.key`;
+  const cert = `${work}/sub.pem`;
+  await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+  await openssl(["req", "-new", "-key", key, "-subj", "/CN=ALAINEN-TEST", "-out", `${work}/sub.csr`]);
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${work}/sub.csr`,
+    "-CA",
+    `${PKI}/v4-auth.pem`,
+    "-CAkey",
+    `${PKI}/v4-auth.TEST-KEY.pem`,
+    "-set_serial",
+    "5",
+    "-days",
+    "2",
+    "-out",
+    cert,
+  ]);
+  const sig = `${work}/sub.p7s`;
+  await openssl([
+    "cms",
+    "-sign",
+    "-binary",
+    "-in",
+    data,
+    "-signer",
+    cert,
+    "-inkey",
+    key,
+    "-certfile",
+    `${PKI}/v4-auth.pem`,
+    "-outform",
+    "DER",
+    "-out",
+    sig,
+  ]);
+  const { code, report } = await verifyJson(["--in", data, "--sig", sig, "--test-pki"]);
+  assertEquals([code, report.signatureValid, report.chainValid], [1, true, false]);
+  assert(
+    report.problems.some((p: string) =>
+      /MEIKÄLÄINEN-TEST MATTI 99999991C' issued a certificate but is not a CA/.test(p)
+    ),
+  );
+});
+
 globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));

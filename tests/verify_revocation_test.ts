@@ -161,3 +161,64 @@ Deno.test("CRL: a CRL of another issuer or one not signed by the issuer leaves r
   assertEquals(bad.report.revocation, "unknown");
   assert(matches(bad.report.problems, /signature does not verify/), bad.report.problems);
 });
+
+Deno.test("OCSP: a certificate the responder's index does not list is 'unknown', not good", async () => {
+  // A signer certificate issued by the test citizen CA here and now, so it is in no index.
+  const key = `${work}/stranger.key`;
+  const cert = `${work}/stranger.pem`;
+  const ext = `${work}/stranger.ext`;
+  Deno.writeTextFileSync(
+    ext,
+    "keyUsage=critical,nonRepudiation\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:38080/\n",
+  );
+  for (
+    const args of [
+      ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
+      ["req", "-new", "-key", key, "-subj", "/C=FI/CN=TUNTEMATON-TEST OLLI", "-out", `${work}/stranger.csr`],
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${work}/stranger.csr`,
+        "-CA",
+        `${PKI}/citizen-ca.pem`,
+        "-CAkey",
+        `${PKI}/citizen-ca.TEST-KEY.pem`,
+        "-set_serial",
+        "0x777",
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+        "-out",
+        cert,
+      ],
+      [
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        data,
+        "-signer",
+        cert,
+        "-inkey",
+        key,
+        "-outform",
+        "DER",
+        "-out",
+        `${work}/s.p7s`,
+      ],
+    ]
+  ) {
+    const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+  }
+  const responder = await startResponder();
+  try {
+    const { code, report } = await verifyJson(["--in", data, "--sig", `${work}/s.p7s`, "--test-pki", "--ocsp"]);
+    assertEquals([code, report.chainValid, report.revocation], [0, true, "unknown"]);
+    assert(matches(report.problems, /OCSP: the responder does not know the signer certificate \(serial 0777\)/));
+  } finally {
+    await stop(responder);
+  }
+});
