@@ -238,3 +238,37 @@ Deno.test("a card pulled after any APDU of list-certs ends in CardRemovedError, 
     }
   }
 });
+
+Deno.test("the generic PKCS#15 reader (unknown ATRs) finds the same certificates, keys and PINs through EF.ODF", async () => {
+  const { Pkcs15Card } = await import("../lib/card/pkcs15.ts");
+  const { ApduChannel } = await import("../lib/apdu.ts");
+  const { openVirtualTransport } = await import("../lib/virtual-card/mod.ts");
+  for (const profile of PROFILES) {
+    const card = new Pkcs15Card({
+      channel: new ApduChannel(await openVirtualTransport({ profile })),
+      model: "unknown",
+    });
+    try {
+      assertEquals(card.family, "unknown");
+      const certificates = await card.certificates();
+      assertEquals(
+        certificates.map((c) => [c.key, c.keyReference, c.pin]),
+        [["auth", "01", "PIN1"], ["sign", profile === "v3" ? "03" : profile === "org" ? "82" : "02", "PIN2"]],
+      );
+      for (const c of certificates) assertEquals(toHex(c.der), toHex(fixture(profile, c.key)), `${profile} ${c.key}`);
+      assert(certificates.every((c) => c.label && c.label.length > 0));
+      assertEquals((await card.pinStatus("PIN2")).triesLeft, 5);
+      assertEquals(await card.serialNumber(), { v3: "999000301", v4: "999000401", org: "999000901" }[profile]);
+      if (profile !== "org") {
+        // Citizen cards also sign through it: the ISO sequence with the key reference from the PrKDF.
+        const data = new TextEncoder().encode("generic");
+        const hash = profile === "v4" ? "sha384" : "sha256";
+        const pin = pinSource(PINS.PIN2);
+        const signature = await card.sign({ key: "sign", digest: await digestOf(hash, data), hash, pin: pin.provider });
+        assert(await verifies(fixture(profile, "sign"), data, signature, hash, "ecdsa"));
+      }
+    } finally {
+      await card.close();
+    }
+  }
+});
