@@ -186,6 +186,25 @@ stackTest(
   },
 );
 
+stackTest(
+  "the organisation profile through PC/SC: family dvv-org, OpenSC lists its RSA keys, E.SIGN by name",
+  async () => {
+    const org = await startVirtualCard(["--profile", "org"], 1);
+    try {
+      const readers = await tool(`${ROOT}/kortti`, ["list-readers", "--json"]);
+      assertEquals(JSON.parse(readers.output).readers[1].card.family, "dvv-org");
+      const listed = await tool("pkcs15-tool", ["--reader", "1", "--list-certificates", "--list-keys"]);
+      assertEquals(listed.output.match(/X\.509 Certificate \[/g)?.length, 2, listed.output);
+      assertEquals(listed.output.match(/Private RSA Key \[/g)?.length, 2, listed.output);
+      const esign = toHex(new TextEncoder().encode("E.SIGN"));
+      const [probe, select, mse] = await sendApdus(1, ["00200011", `00A4040C06${esign}`, "002241B606800142840182"]);
+      assertEquals([probe.sw, select.sw, mse.sw], ["6A88", "9000", "9000"]);
+    } finally {
+      assertEquals(await org.interrupt(), 0);
+    }
+  },
+);
+
 stackTest("--fail-after pulls the card mid-sequence and the process waits for Ctrl-C", async () => {
   const card = await startVirtualCard(["--profile", "v4", "--fail-after", "60"], 0);
   try {
