@@ -67,54 +67,11 @@ export async function verifyNow(options: VerifyOptions): Promise<VerifyReport> {
         (sigPath ? "; for a raw signature give the signer certificate with --cert" : ""),
     );
   }
-  const problems: string[] = [];
-  let contentMatches = true;
-  let signatureValid: boolean;
-  let signerCert: CertInfo | undefined;
-  let signingTime: Date | undefined;
-  let signatureAlgorithm: string | undefined;
-  let cmsCertificates: CertInfo[] = [];
-  if (format === "raw") {
-    const check = checkRawSignature({ path: options.input }, cmsBytes, givenCert!);
-    signatureValid = check.signatureValid;
-    signerCert = givenCert;
-    signatureAlgorithm = check.signatureAlgorithm;
-    problems.push(...check.problems);
-  } else {
-    const cms = parseCms(cmsBytes, cmsPath);
-    cmsCertificates = cms.certificates;
-    let digest: Uint8Array;
-    let contentBytes: Uint8Array | undefined;
-    if (cms.content) {
-      contentBytes = cms.content;
-      digest = hashBytes(cms.content, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
-      if (sigPath) {
-        const given = hashFile(options.input, [cms.digestAlgorithm]).get(cms.digestAlgorithm)!;
-        contentMatches = sameBytes(given, digest);
-        if (!contentMatches) problems.push(`${options.input} differs from the content inside the CMS`);
-      }
-    } else if (!sigPath) {
-      throw new InputFormatError(
-        `${cmsPath} is a detached signature without the content: give the content with --in and the signature with --sig`,
-      );
-    } else {
-      digest = await contentDigest(options, cms.digestAlgorithm);
-    }
-    const check = checkCmsSigner(
-      cms,
-      {
-        digest,
-        bytes: contentBytes,
-        readContent: () => readFile(options.input),
-      },
-      givenCert ? [givenCert] : [],
-    );
-    signatureValid = check.signatureValid;
-    signerCert = check.signerCert;
-    signingTime = check.signingTime;
-    signatureAlgorithm = check.signatureAlgorithm;
-    problems.push(...check.problems);
-  }
+  const checked = format === "raw"
+    ? checkRaw(options, cmsBytes, givenCert!)
+    : await checkCms(options, cmsBytes, cmsPath, givenCert);
+  const { signatureValid, signerCert, signingTime, signatureAlgorithm, contentMatches } = checked;
+  const problems = [...checked.problems];
 
   let chainValid = false;
   let chain: CertInfo[] = [];
@@ -128,7 +85,7 @@ export async function verifyNow(options: VerifyOptions): Promise<VerifyReport> {
     if (usage.problem) problems.push(usage.problem);
     const timeSource: TimeSource = options.at ? "at" : signingTime ? "signing-time" : "now";
     const at = options.at ?? signingTime ?? now;
-    const intermediates = [...cmsCertificates, ...trust.intermediates, ...(givenCert ? [givenCert] : [])];
+    const intermediates = [...checked.certificates, ...trust.intermediates, ...(givenCert ? [givenCert] : [])];
     const result = buildChain(signerCert, { anchors: trust.anchors, intermediates, at, timeSource });
     chainValid = result.valid;
     chain = result.chain;
@@ -151,6 +108,57 @@ export async function verifyNow(options: VerifyOptions): Promise<VerifyReport> {
     signatureAlgorithm: signatureAlgorithm ?? null,
     chain: chain.map((c) => c.subject),
   };
+}
+
+/** What the signature part of verification found. */
+interface SignatureFindings {
+  signatureValid: boolean;
+  signerCert?: CertInfo;
+  signingTime?: Date;
+  signatureAlgorithm?: string;
+  /** Certificates the signature carries (CMS), candidates for the chain. */
+  certificates: CertInfo[];
+  /** False when `--in` differs from the content inside an attached CMS. */
+  contentMatches: boolean;
+  problems: string[];
+}
+
+function checkRaw(options: VerifyOptions, signature: Uint8Array, cert: CertInfo): SignatureFindings {
+  const check = checkRawSignature({ path: options.input }, signature, cert);
+  return { ...check, signerCert: cert, certificates: [], contentMatches: true };
+}
+
+async function checkCms(
+  options: VerifyOptions,
+  cmsBytes: Uint8Array,
+  cmsPath: string,
+  givenCert: CertInfo | undefined,
+): Promise<SignatureFindings> {
+  const cms = parseCms(cmsBytes, cmsPath);
+  const algorithm = cms.digestAlgorithm;
+  const problems: string[] = [];
+  let contentMatches = true;
+  let digest: Uint8Array;
+  if (cms.content) {
+    digest = hashBytes(cms.content, [algorithm]).get(algorithm)!;
+    if (options.signature) {
+      // Both an attached CMS and --in: they must be the same content.
+      contentMatches = sameBytes(hashFile(options.input, [algorithm]).get(algorithm)!, digest);
+      if (!contentMatches) problems.push(`${options.input} differs from the content inside the CMS`);
+    }
+  } else if (!options.signature) {
+    throw new InputFormatError(
+      `${cmsPath} is a detached signature without the content: give the content with --in and the signature with --sig`,
+    );
+  } else {
+    digest = await contentDigest(options, algorithm);
+  }
+  const check = checkCmsSigner(
+    cms,
+    { digest, bytes: cms.content, readContent: () => readFile(options.input) },
+    givenCert ? [givenCert] : [],
+  );
+  return { ...check, certificates: cms.certificates, contentMatches, problems: [...problems, ...check.problems] };
 }
 
 async function checkRevocation(
