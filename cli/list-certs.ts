@@ -9,6 +9,7 @@ import { Command, Option } from "commander";
 import { addCardOptions, type CardOptions, traceSink, virtualProfile } from "./card-options.ts";
 import { printJson, table, writeOut } from "./output.ts";
 import type { CardCertificate, PinState } from "../lib/card/card.ts";
+import type { CertificateInfo, CertificateSummary } from "../lib/card/certificate-info.ts";
 
 interface ListCertsOptions extends CardOptions {
   key: "auth" | "sign" | "all";
@@ -82,19 +83,34 @@ async function listCerts(options: ListCertsOptions): Promise<void> {
     });
     return;
   }
+  writeOut(
+    `reader: ${card.readerName}\ncard:   ${card.family} (${card.model})${
+      serialNumber ? `, serial ${serialNumber}` : ""
+    }\n\n` + certificateTable(described) +
+      (options.out ? `\nwritten: ${certificates.map((c) => `${options.out}/${c.key}.pem`).join(", ")}\n` : ""),
+  );
+}
+
+/**
+ * The human table of `list-certs`: key, subject CN, issuer CN, validity (marked EXPIRED or NOT YET VALID, never
+ * hidden), key algorithm and the PIN's tries left.
+ *
+ * @example
+ * ```ts
+ * import { certificateTable } from "./list-certs.ts";
+ * certificateTable([]); // just the header line
+ * ```
+ */
+export function certificateTable(described: (CertificateInfo & { summary: CertificateSummary })[]): string {
   const validity = { "valid": "", "expired": "EXPIRED ", "not-yet-valid": "NOT YET VALID " };
+  const tries = (n: number | null) => n === null ? "tries left unknown" : `${n} ${n === 1 ? "try" : "tries"} left`;
   const rows = described.map((d) => [
     d.key,
     d.summary.subjectCommonName,
     d.summary.issuerCommonName,
     `${validity[d.summary.validity]}${d.notBefore.slice(0, 10)} .. ${d.notAfter.slice(0, 10)}`,
     d.keyAlgorithm,
-    `${d.pin.name}: ${d.pin.blocked ? "BLOCKED" : d.pin.triesLeft === null ? "?" : `${d.pin.triesLeft} tries left`}`,
+    `${d.pin.name}: ${d.pin.blocked ? "BLOCKED" : tries(d.pin.triesLeft)}`,
   ]);
-  writeOut(
-    `reader: ${card.readerName}\ncard:   ${card.family} (${card.model})${
-      serialNumber ? `, serial ${serialNumber}` : ""
-    }\n\n` +
-      table([["KEY", "SUBJECT CN", "ISSUER CN", "VALIDITY", "ALGORITHM", "PIN"], ...rows]),
-  );
+  return table([["KEY", "SUBJECT CN", "ISSUER CN", "VALIDITY", "ALGORITHM", "PIN"], ...rows]);
 }

@@ -9,6 +9,8 @@ import { plugCard, stackTest, waitForCard } from "./helpers/stack.ts";
 import { fromHex } from "../lib/apdu.ts";
 import { openCard } from "../lib/open.ts";
 import { PinWrongError } from "../lib/errors.ts";
+import { describeCertificate } from "../lib/card/certificate-info.ts";
+import { certificateTable } from "../cli/list-certs.ts";
 
 type Profile = "v3" | "v4" | "org";
 const PROFILES: Profile[] = ["v3", "v4", "org"];
@@ -124,6 +126,51 @@ Deno.test("list-certs prints a table by default, --pem both certificates, --key 
   assertEquals(both.code, 2);
   const badKey = await runKortti(["list-certs", "--virtual-card", "--key", "other"]);
   assertEquals(badKey.code, 2);
+});
+
+Deno.test("list-certs --trace on the v4 card shows exactly the 16 APDUs the doc's sequence needs", async () => {
+  // SELECT 4331 + 5 READ BINARY (844 bytes at 181 a chunk), SELECT 5016/4332 + 5 READ BINARY (871 bytes),
+  // GET DATA PIN1 + GET DATA PIN2, SELECT 5015/5032 + 1 READ BINARY (token info: the serial number).
+  const run = await runKortti(["list-certs", "--virtual-card=v4", "--json", "--trace"]);
+  assertEquals(run.code, 0, run.stderr);
+  const sent = run.stderr.split("\n").filter((l) => l.startsWith("kortti: trace: > ")).map((l) => l.split("  ")[1]);
+  assertEquals(sent.length, 16);
+  assertEquals(sent.filter((d) => d.startsWith("SELECT FILE")), [
+    "SELECT FILE 4331",
+    "SELECT FILE 5016/4332",
+    "SELECT FILE 5015/5032",
+  ]);
+  assertEquals(sent.filter((d) => d.startsWith("READ BINARY")).length, 11);
+  assertEquals(sent.filter((d) => d.startsWith("GET DATA")), ["GET DATA PIN1 status", "GET DATA PIN2 status"]);
+  // --pem needs only the certificates: 12.
+  const pem = await runKortti(["list-certs", "--virtual-card=v4", "--pem", "--trace"]);
+  assertEquals(pem.stderr.split("\n").filter((l) => l.startsWith("kortti: trace: > ")).length, 12);
+});
+
+Deno.test("the table marks expired and not-yet-valid certificates and says when a PIN is blocked", async () => {
+  const der = derOfPem(await Deno.readTextFile(`${ROOT}/fixtures/pki/expired.pem`));
+  const certificate = {
+    key: "sign" as const,
+    keyReference: "02",
+    pin: "PIN2" as const,
+    pinReference: "82",
+    der,
+    path: "",
+  };
+  const expired = await describeCertificate(certificate, {
+    name: "PIN2",
+    reference: "82",
+    triesLeft: 1,
+    blocked: false,
+  });
+  const early = await describeCertificate(
+    certificate,
+    { name: "PIN2", reference: "82", triesLeft: 0, blocked: true },
+    new Date("2019-06-01T00:00:00Z"),
+  );
+  const text = certificateTable([expired, early]);
+  assertMatch(text, /EXPIRED 2020-01-01 \.\. 2021-01-01 .* PIN2: 1 try left/);
+  assertMatch(text, /NOT YET VALID 2020-01-01 \.\. 2021-01-01 .* PIN2: BLOCKED/);
 });
 
 Deno.test("list-certs --out writes auth.pem and sign.pem (creating the directory) and nothing else", async () => {
