@@ -17,7 +17,7 @@ export type { ResponseApdu } from "./lib/apdu.ts";
 
 // Readers and cards (lib/open.ts: each with an example): `listReaders()`, `openCard()`, `findCertificate()`.
 export { findCertificate, listReaders, openCard, openCardOn } from "./lib/open.ts";
-export type { OpenCardOptions, ReaderDescription, VirtualProfileName } from "./lib/open.ts";
+export type { OpenCardOptions, ReaderDescription, VirtualCardOptions, VirtualProfileName } from "./lib/open.ts";
 export type {
   Card,
   CardCertificate,
@@ -31,7 +31,12 @@ export type {
   PinState,
   SignatureScheme,
 } from "./lib/card/card.ts";
-export { type CertificateInfo, describeCertificate, toPem } from "./lib/card/certificate-info.ts";
+export {
+  type CertificateInfo,
+  type CertificateSummary,
+  describeCertificate,
+  toPem,
+} from "./lib/card/certificate-info.ts";
 export { defaultHashOf } from "./lib/card/cert-facts.ts";
 
 // Signing (lib/sign/mod.ts, lib/pin.ts, lib/fs.ts): the core of `kortti sign` and `serve`.

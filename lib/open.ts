@@ -23,6 +23,8 @@ import type { Transport } from "./transport.ts";
 import type { Card, CardCertificate, CardFamily, KeyName } from "./card/card.ts";
 import type { VirtualCardOptions } from "./virtual-card/mod.ts";
 
+export type { VirtualCardOptions };
+
 /** A virtual card profile name, as `--virtual-card=v3|v4|org`. */
 export type VirtualProfileName = "v3" | "v4" | "org";
 

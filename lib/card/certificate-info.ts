@@ -21,17 +21,29 @@ import { parseTlv, type Tlv } from "./tlv.ts";
 
 /** The JSON shape of a certificate in `list-certs --json` (docs/cli.md). */
 export interface CertificateInfo {
+  /** `auth` or `sign`. */
   key: KeyName;
+  /** The private key's reference on the card, hex (`01`, `82`). */
   keyReference: string;
+  /** The PIN that unlocks the key and its state. */
   pin: { name: string; reference: string; triesLeft: number | null; blocked: boolean };
+  /** Subject, e.g. `C=FI, serialNumber=99999991C, GN=MATTI, SN=..., CN=...`. */
   subject: string;
+  /** Issuer, same form. */
   issuer: string;
+  /** Serial number, lower-case hex. */
   serialNumber: string;
+  /** Start of validity, ISO 8601. */
   notBefore: string;
+  /** End of validity, ISO 8601. */
   notAfter: string;
+  /** `EC P-384`, `RSA 2048`... */
   keyAlgorithm: string;
+  /** Key usage names (`digitalSignature`, `nonRepudiation`...). */
   keyUsage: string[];
+  /** SHA-256 of the DER, lower-case hex. */
   sha256: string;
+  /** The certificate as PEM. */
   pem: string;
 }
 
@@ -178,6 +190,16 @@ function keyUsageOf(extensions: Tlv | undefined): string[] {
 /**
  * The `list-certs --json` description of a card certificate, and the facts the human table adds. `now` decides
  * the validity mark (default: the current time).
+ *
+ * @example
+ * ```ts
+ * import { describeCertificate } from "./certificate-info.ts";
+ * import type { Card } from "./card.ts";
+ * declare const card: Card;
+ * const [auth] = await card.certificates(["auth"]);
+ * const { summary, ...json } = await describeCertificate(auth, await card.pinStatus(auth.pin));
+ * console.log(summary.validity, json.subject);
+ * ```
  */
 export async function describeCertificate(
   certificate: CardCertificate,
