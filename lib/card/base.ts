@@ -248,13 +248,13 @@ export abstract class BaseCard implements Card {
         `a ${request.hash} digest is ${DIGEST_LENGTH[request.hash]} bytes, not ${request.digest.length}`,
       );
     }
-    const key = await this.keyFacts(request.key);
-    const scheme = request.scheme && key.schemes.includes(request.scheme) ? request.scheme : key.schemes[0];
-    if (request.scheme && !key.schemes.includes(request.scheme) && key.schemes[0] !== "ecdsa") {
-      throw new NoMatchingKeyError(`the ${request.key} key does not sign with ${request.scheme}`);
-    }
-    const pin = await this.pinFacts(key.pin);
     return await this.exclusive(async () => {
+      const key = await this.keyFacts(request.key);
+      const scheme = request.scheme && key.schemes.includes(request.scheme) ? request.scheme : key.schemes[0];
+      if (request.scheme && !key.schemes.includes(request.scheme) && key.schemes[0] !== "ecdsa") {
+        throw new NoMatchingKeyError(`the ${request.key} key does not sign with ${request.scheme}`);
+      }
+      const pin = await this.pinFacts(key.pin);
       await this.prepareSigning(key);
       const state = await this.readTries(pin);
       if (state.blocked) throw new PinBlockedError(pin.name);
