@@ -22,8 +22,12 @@ import {
   ReaderBusyError,
 } from "../errors.ts";
 
-/** Codes that mean the service went away: the context must be established again. */
+/**
+ * Codes that mean the service went away: the context must be established again. (`SCARD_F_COMM_ERROR` is what a
+ * pending call gets when pcscd dies under it.)
+ */
 export const SERVICE_LOST_CODES: ReadonlySet<number> = new Set([
+  ReturnCode.F_COMM_ERROR,
   ReturnCode.E_NO_SERVICE,
   ReturnCode.E_SERVICE_STOPPED,
   ReturnCode.E_INVALID_HANDLE,
