@@ -18,6 +18,11 @@ export type { ResponseApdu } from "./lib/apdu.ts";
 // Readers and cards (lib/open.ts: each with an example): `listReaders()`, `openCard()`, `findCertificate()`.
 export { findCertificate, listReaders, openCard, openCardOn } from "./lib/open.ts";
 export type { OpenCardOptions, ReaderDescription, VirtualCardOptions, VirtualProfileName } from "./lib/open.ts";
+// PC/SC itself (lib/pcsc/mod.ts): a connection is a Transport; reader events; a context that survives pcscd restarts.
+export { connectReader, PcscConnection, PcscContext, watchReaders } from "./lib/pcsc/mod.ts";
+export type { ConnectOptions, ReaderEvent, ReaderInfo, WatchOptions } from "./lib/pcsc/mod.ts";
+export { identifyAtr, parseAtr } from "./lib/card/identify.ts";
+export type { CardIdentity, ParsedAtr } from "./lib/card/identify.ts";
 export type {
   Card,
   CardCertificate,

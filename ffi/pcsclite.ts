@@ -73,11 +73,17 @@ export function structLayout(fields: CField[], pack?: number): CStructLayout {
 export interface ReaderStateLayout {
   /** `sizeof(SCARD_READERSTATE)`. */
   size: number;
+  /** Offset of `szReader` (the reader name, a C string pointer). */
   szReader: number;
+  /** Offset of `pvUserData`. */
   pvUserData: number;
+  /** Offset of `dwCurrentState` (what the caller believes). */
   dwCurrentState: number;
+  /** Offset of `dwEventState` (what PC/SC reports). */
   dwEventState: number;
+  /** Offset of `cbAtr`. */
   cbAtr: number;
+  /** Offset of `rgbAtr`. */
   rgbAtr: number;
   /** Capacity of `rgbAtr` (33 on pcsc-lite, 36 on Windows). */
   atrCapacity: number;
@@ -87,7 +93,9 @@ export interface ReaderStateLayout {
 export interface IoRequestLayout {
   /** `sizeof(SCARD_IO_REQUEST)`. */
   size: number;
+  /** Offset of `dwProtocol`. */
   dwProtocol: number;
+  /** Offset of `cbPciLength`. */
   cbPciLength: number;
 }
 
@@ -111,9 +119,13 @@ export interface PcscLayout {
   ioRequest: IoRequestLayout;
   /** Exported names of the functions that have an ANSI/wide pair on Windows. */
   names: {
+    /** `SCardListReaders(A)`. */
     listReaders: string;
+    /** `SCardConnect(A)`. */
     connect: string;
+    /** `SCardStatus(A)`. */
     status: string;
+    /** `SCardGetStatusChange(A)`. */
     getStatusChange: string;
   };
   /** `SCARD_PROTOCOL_RAW`, which differs between pcsc-lite (4) and Windows (0x10000). */

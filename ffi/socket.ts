@@ -20,20 +20,21 @@ export const TCP_QUICKACK = 12;
 /** `AF_INET` and `AF_INET6` on Linux. */
 export const AddressFamily = { inet: 2, inet6: 10 } as const;
 
-const SYMBOLS = {
+/** The `Deno.dlopen` symbol table of the libc calls. */
+export const SOCKET_SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
 } as const;
 
 /** libc's socket calls. */
-export type SocketLibrary = Deno.DynamicLibrary<typeof SYMBOLS>;
+export type SocketLibrary = Deno.DynamicLibrary<typeof SOCKET_SYMBOLS>;
 
 /** Opens libc's socket calls on Linux; undefined on other systems or when libc cannot be opened. */
 export function openSocketLibrary(): SocketLibrary | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
-    return Deno.dlopen("libc.so.6", SYMBOLS);
+    return Deno.dlopen("libc.so.6", SOCKET_SYMBOLS);
   } catch {
     return undefined;
   }

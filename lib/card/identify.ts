@@ -17,9 +17,13 @@ import type { CardFamily } from "./card.ts";
 
 /** One group of interface bytes (TAi, TBi, TCi, TDi), those present. */
 export interface InterfaceBytes {
+  /** TAi. */
   ta?: number;
+  /** TBi. */
   tb?: number;
+  /** TCi. */
   tc?: number;
+  /** TDi: the next group's presence bits and a protocol. */
   td?: number;
 }
 

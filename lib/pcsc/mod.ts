@@ -20,3 +20,4 @@ export { type ConnectOptions, connectReader, PcscConnection, type ShareModeName 
 export { chooseReader, connectCard, type ConnectCardOptions } from "./select.ts";
 export { type ReaderEvent, type WatchOptions, watchReaders } from "./watch.ts";
 export { pcscFailure, returnCodeName } from "./errors.ts";
+export type { NativeHandle } from "./native.ts";
