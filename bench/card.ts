@@ -11,11 +11,13 @@
  *
  * @example
  * ```sh
- * tests/stack/isolate.sh deno run --allow-all bench/card.ts     # prints one line per card speed
+ * tests/stack/isolate.sh deno run --allow-all bench/card.ts     # one line per card speed
+ * tests/stack/isolate.sh deno run --allow-all bench/main.ts card  # the same as rows of `make bench`
  * ```
  * @module
  */
 
+import { type BenchResult, median } from "./result.ts";
 import { startStack, waitForCard } from "../tests/helpers/stack.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -43,12 +45,6 @@ export interface CardBenchOptions {
   runs?: number;
   /** Milliseconds the virtual card waits before each answer (default 0). */
   delayMs?: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function timed(command: string, args: string[], check: (stdout: string) => boolean): Promise<number> {
@@ -133,18 +129,40 @@ export async function benchCard(options: CardBenchOptions = {}): Promise<CardBen
 }
 
 /**
- * Both variants: the virtual card as it is, and with a contact card's answer time.
+ * For `make bench` (bench/main.ts): both variants, the virtual card as it is and with a contact card's answer
+ * time, as rows of kortti's and OpenSC's median times and their ratio.
  *
  * @example
  * ```ts
- * import { benchCardAll } from "./card.ts";
- * for (const result of await benchCardAll()) console.log(result.line);
+ * import { run } from "./card.ts";
+ * for (const row of await run()) console.log(row.name, row.value, row.unit);
  * ```
  */
-export async function benchCardAll(runs = 20): Promise<CardBenchResult[]> {
-  return [await benchCard({ runs }), await benchCard({ runs, delayMs: 3 })];
+export async function run(runs = 20): Promise<BenchResult[]> {
+  const rows: BenchResult[] = [];
+  for (const delayMs of [0, 3]) {
+    const result = await benchCard({ runs, delayMs });
+    const card = delayMs ? `v4 card answering in ${delayMs} ms` : "v4 card, no delay";
+    rows.push(
+      { name: `kortti list-certs, ${card} (median of ${runs})`, value: result.korttiSeconds * 1000, unit: "ms" },
+      {
+        name: `pkcs15-tool --list-certificates, ${card} (median of ${runs})`,
+        value: result.openscSeconds * 1000,
+        unit: "ms",
+      },
+      {
+        name: `list-certs / pkcs15-tool, ${card}`,
+        value: result.ratio,
+        unit: "x",
+        note: `target <= ${result.target.toFixed(1)}: ${result.ok ? "met" : "MISSED"}`,
+      },
+    );
+  }
+  return rows;
 }
 
 if (import.meta.main) {
-  for (const result of await benchCardAll()) Deno.stdout.writeSync(new TextEncoder().encode(result.line + "\n"));
+  for (const delayMs of [0, 3]) {
+    Deno.stdout.writeSync(new TextEncoder().encode((await benchCard({ delayMs })).line + "\n"));
+  }
 }
