@@ -6,9 +6,12 @@
  * @example
  * ```sh
  * deno run --allow-all bench/verify.ts            # prints one line with both times and the ratio
+ * deno run --allow-all bench/main.ts verify       # the same in make bench's table (run() below)
  * ```
  * @module
  */
+
+import { type BenchResult, median } from "./result.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PKI = `${ROOT}/fixtures/pki`;
@@ -57,7 +60,7 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
     const file = Deno.openSync(content, { write: true, create: true });
     file.truncateSync(size);
     file.close();
-    await run("openssl", [
+    await exec("openssl", [
       "cms",
       "-sign",
       "-binary",
@@ -105,7 +108,7 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
     const korttiSeconds = median(ours);
     const opensslSeconds = median(theirs);
     const ratio = opensslSeconds / korttiSeconds;
-    const name = `verify ${formatSize(size)} detached CMS (ECDSA P-384, SHA-256)`;
+    const name = `${formatSize(size)} detached CMS (ECDSA P-384, SHA-256)`;
     return {
       name,
       korttiSeconds,
@@ -113,7 +116,8 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
       ratio,
       target: 1,
       ok: ratio >= 1,
-      line: `${name}: kortti ${korttiSeconds.toFixed(2)} s, openssl cms -verify ${opensslSeconds.toFixed(2)} s, ` +
+      line:
+        `verify ${name}: kortti ${korttiSeconds.toFixed(2)} s, openssl cms -verify ${opensslSeconds.toFixed(2)} s, ` +
         `ratio ${ratio.toFixed(2)} (target >= 1.0${ratio >= 1 ? ", met" : ", NOT met"})`,
     };
   } finally {
@@ -121,7 +125,7 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
   }
 }
 
-async function run(command: string, args: string[]): Promise<void> {
+async function exec(command: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(command, { args, stdout: "null", stderr: "piped" }).output();
   if (!out.success) throw new Error(`${command} failed: ${new TextDecoder().decode(out.stderr)}`);
 }
@@ -129,17 +133,36 @@ async function run(command: string, args: string[]): Promise<void> {
 /** Wall-clock seconds of one run; it must succeed (exit 0), or the figure would mean nothing. */
 async function timed([command, ...args]: string[]): Promise<number> {
   const started = performance.now();
-  await run(command, args);
+  await exec(command, args);
   return (performance.now() - started) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function formatSize(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(0)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+}
+
+/**
+ * The figures for `make bench` (bench/main.ts): both medians and their ratio.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./verify.ts";
+ * for (const row of await run()) console.log(row.name, row.value, row.unit);
+ * ```
+ */
+export async function run(): Promise<BenchResult[]> {
+  const result = await benchVerify();
+  const runs = "median of 5, same files, same run";
+  return [
+    { name: `kortti verify: ${result.name}`, value: result.korttiSeconds, unit: "s", note: runs },
+    { name: `openssl cms -verify: ${result.name}`, value: result.opensslSeconds, unit: "s", note: runs },
+    {
+      name: "verify: openssl time / kortti time",
+      value: result.ratio,
+      unit: "x",
+      note: `target >= 1.0 (${result.ok ? "met" : "NOT met"}); higher is better`,
+    },
+  ];
 }
 
 if (import.meta.main) {
