@@ -145,11 +145,16 @@ export abstract class BaseCard implements Card {
     return this.channel.count;
   }
 
-  /** Runs `work` inside one PC/SC transaction (nested calls share it). */
+  /**
+   * Runs `work` inside one PC/SC transaction (nested calls share it). What this object knows of the card's current
+   * selection holds only inside one transaction.
+   */
   protected async exclusive<T>(work: () => Promise<T>): Promise<T> {
     const transport = this.channel.transport;
     if (this.#transactionDepth > 0 || !transport.beginTransaction) return await work();
     await transport.beginTransaction();
+    // Between two transactions another program may have selected something else on a shared card.
+    this.files.forgetSelection();
     this.#transactionDepth++;
     let result: T;
     try {
