@@ -182,10 +182,20 @@ async function serve(connection: Deno.TcpConn, card: VpcdCard, quickAck: () => v
  * await c.close();
  * ```
  */
-export async function connectToVpcd(card: VpcdCard, options: { host: string; port: number }): Promise<VpcdConnection> {
+export async function connectToVpcd(
+  card: VpcdCard,
+  options: {
+    /** vpcd's host, e.g. `127.0.0.1`. */
+    host: string;
+    /** vpcd's port: 35963 for `Virtual PCD 00 00`, 35964 for `00 01`. */
+    port: number;
+    /** Set TCP_QUICKACK (default true; false only to measure the delayed-ACK cost). */
+    quickAck?: boolean;
+  },
+): Promise<VpcdConnection> {
   const connection = await Deno.connect({ hostname: options.host, port: options.port, transport: "tcp" });
   connection.setNoDelay(true);
-  const closed = serve(connection, card, quickAckSetter(connection));
+  const closed = serve(connection, card, options.quickAck === false ? () => {} : quickAckSetter(connection));
   return {
     closed,
     close: async () => {

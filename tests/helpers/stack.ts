@@ -207,6 +207,8 @@ export interface PlugCardOptions {
   atr: Uint8Array;
   /** Answers a command APDU (default: `90 00` to everything). Throwing pulls the card. */
   respond?: (apdu: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+  /** Set TCP_QUICKACK on the card's socket (default true; false to measure the delayed-ACK cost). */
+  quickAck?: boolean;
 }
 
 /** A test card in a vpcd reader. */
@@ -240,7 +242,7 @@ export async function plugCard(options: PlugCardOptions): Promise<PluggedCard> {
   };
   for (let attempt = 0;; attempt++) {
     try {
-      const connection = await connectToVpcd(card, { host: "127.0.0.1", port });
+      const connection = await connectToVpcd(card, { host: "127.0.0.1", port, quickAck: options.quickAck });
       const reader = VPCD_READERS.find((r) => r.port === port)?.name ?? `port ${port}`;
       return { ...connection, reader, received };
     } catch (error) {
