@@ -16,7 +16,7 @@
  * @module
  */
 
-import { command, SW, toHex } from "../apdu.ts";
+import { command, fromHex, SW, toHex } from "../apdu.ts";
 import { UnexpectedCardAnswerError } from "../errors.ts";
 import { algorithmByte, type KeyFacts, mseSetDstApdu } from "./base.ts";
 import type { CardCertificate, CardFamily, HashName, KeyName, SignatureScheme } from "./card.ts";
@@ -50,70 +50,10 @@ export const ORG_PROBE = command(0x00, 0x20, 0x00, 0x11);
 export const ORG_PROBE_ANSWER = SW.REFERENCE_NOT_FOUND;
 
 /** DigestInfo prefixes (RFC 8017, section 9.2, note 1) for the inline PKCS#1 v1.5 signature. */
-const DIGEST_INFO_PREFIX: Record<HashName, number[]> = {
-  sha256: [
-    0x30,
-    0x31,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x01,
-    0x05,
-    0x00,
-    0x04,
-    0x20,
-  ],
-  sha384: [
-    0x30,
-    0x41,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x02,
-    0x05,
-    0x00,
-    0x04,
-    0x30,
-  ],
-  sha512: [
-    0x30,
-    0x51,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x03,
-    0x05,
-    0x00,
-    0x04,
-    0x40,
-  ],
+const DIGEST_INFO_PREFIX: Record<HashName, Uint8Array> = {
+  sha256: fromHex("3031300D060960864801650304020105000420"),
+  sha384: fromHex("3041300D060960864801650304020205000430"),
+  sha512: fromHex("3051300D060960864801650304020305000440"),
 };
 
 /**
@@ -149,9 +89,15 @@ export class IasEccCard extends Pkcs15Card {
     const found = await super.keys();
     return ORG_KEYS.map((facts) => {
       const seen = found.find((k) => k.key === facts.key);
-      return seen
-        ? { ...facts, certificatePath: seen.certificatePath, ...(seen.label ? { label: seen.label } : {}) }
-        : facts;
+      if (!seen) return facts;
+      // The doc states the signature key (82); for the authentication key the card's PrKDF is the authority.
+      const keyReference = facts.key === "auth" ? seen.keyReference : facts.keyReference;
+      return {
+        ...facts,
+        keyReference,
+        certificatePath: seen.certificatePath,
+        ...(seen.label ? { label: seen.label } : {}),
+      };
     });
   }
 
