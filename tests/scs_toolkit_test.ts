@@ -87,7 +87,7 @@ Deno.test("ScsClient against kortti serve: version, POST and GET signatures, fai
     const withOrigin: typeof fetch = (input, init) => {
       const headers = new Headers(init?.headers);
       headers.set("Origin", origin);
-      return fetch(input, { ...init, headers, client: serve.client } as RequestInit);
+      return fetch(input, { ...init, headers, client: serve.client } as unknown as RequestInit);
     };
     const client = new ScsClient({ baseUrl: "https://localhost:53964", fetch: withOrigin });
     assertEquals((await client.version()).version, "1.3");

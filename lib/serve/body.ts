@@ -69,6 +69,10 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     throw new BodyTooLargeError(limit);
   }
   if (request.body === null) return "";
+  if (request.headers.has("content-length")) {
+    // Declared and within the limit (checked above): the runtime reads it in one piece, without stream garbage.
+    return new TextDecoder("utf-8", { fatal: true }).decode(await request.arrayBuffer());
+  }
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -102,6 +106,11 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
  */
 export async function drainBody(request: Request): Promise<void> {
   if (request.body === null || request.bodyUsed) return;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= DRAIN_LIMIT) {
+    await request.arrayBuffer().catch(() => {});
+    return;
+  }
   const reader = request.body.getReader();
   if (declaredTooLarge(request.headers, DRAIN_LIMIT)) {
     await reader.cancel().catch(() => {});

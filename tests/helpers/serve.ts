@@ -56,6 +56,7 @@ export interface RunningServe {
   /** Everything serve wrote to stderr so far. */
   stderr(): string;
   /** Sends a request; `origin` null sends none. */
+  // deno-lint-ignore no-explicit-any
   request(path: string, init?: ServeRequestInit): Promise<{ status: number; headers: Headers; json: any }>;
   /** SIGTERM, then waits for the exit code. */
   stop(signal?: Deno.Signal): Promise<number>;
@@ -134,6 +135,8 @@ export async function startServe(options: StartServeOptions = {}): Promise<Runni
       TEST_PINENTRY_LOG: `${dir}/pinentry.log`,
       HOME: `${dir}/home`,
       XDG_DATA_HOME: `${dir}/xdg`,
+      // V8 flags for the server only (e.g. --max-old-space-size=40 to show that its live heap stays small).
+      ...(Deno.env.get("SERVE_V8_FLAGS") ? { DENO_V8_FLAGS: Deno.env.get("SERVE_V8_FLAGS")! } : {}),
     },
     stdin: "null",
     stdout: "piped",
