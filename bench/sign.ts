@@ -11,19 +11,11 @@
  * @module
  */
 
+import { type BenchResult, median } from "./result.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** One figure of the sign benchmark. */
-export interface SignBenchLine {
-  /** What was measured. */
-  name: string;
-  /** Whether it meets its target. */
-  ok: boolean;
-  /** One line for the report. */
-  line: string;
-}
-
-/** Options of `benchSign`. */
+/** Options of `run`. */
 export interface SignBenchOptions {
   /** Throughput input size (default 1 GiB). */
   size?: number;
@@ -32,19 +24,19 @@ export interface SignBenchOptions {
 }
 
 /**
- * Runs the three measurements and returns their lines.
+ * Runs the measurements and returns their figures (`bench/main.ts` prints them in its table).
  *
  * @example
  * ```ts
- * import { benchSign } from "./sign.ts";
- * for (const figure of await benchSign({ runs: 3 })) console.log(figure.line);
+ * import { run } from "./sign.ts";
+ * for (const figure of await run({ runs: 1 })) console.log(figure.name, figure.value, figure.unit);
  * ```
  */
-export async function benchSign(options: SignBenchOptions = {}): Promise<SignBenchLine[]> {
+export async function run(options: SignBenchOptions = {}): Promise<BenchResult[]> {
   const dir = Deno.makeTempDirSync({ prefix: "kortti-bench-sign-" });
   try {
     return [
-      await throughput(dir, options.size ?? 1024 ** 3, options.runs ?? 3),
+      ...await throughput(dir, options.size ?? 1024 ** 3, options.runs ?? 3),
       await peakRss(dir, 100 * 1000 * 1000, "100 MB"),
       await peakRss(dir, 2 * 1000 * 1000 * 1000, "2 GB"),
       ...await apdusPerSignature(),
@@ -70,11 +62,6 @@ async function timed(command: string[], env: Record<string, string> = {}): Promi
   return seconds;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 const PIN_ENV = { BENCH_PIN: "123456" };
 
 function korttiRaw(input: string, out: string): string[] {
@@ -96,7 +83,7 @@ function korttiRaw(input: string, out: string): string[] {
   ];
 }
 
-async function throughput(dir: string, size: number, runs: number): Promise<SignBenchLine> {
+async function throughput(dir: string, size: number, runs: number): Promise<BenchResult[]> {
   const big = sparse(`${dir}/big`, size);
   const empty = sparse(`${dir}/empty`, 0);
   const kortti: number[] = [];
@@ -116,18 +103,25 @@ async function throughput(dir: string, size: number, runs: number): Promise<Sign
   const kHash = Math.max(1e-3, k - median(korttiEmpty));
   const oHash = Math.max(1e-3, o - median(opensslEmpty));
   const mib = size / 1024 ** 2;
-  const ratio = oHash / kHash;
-  return {
-    name: "sign-throughput",
-    ok: ratio >= 0.9,
-    line: `sign --format raw, ${(size / 1024 ** 3).toFixed(2)} GiB: kortti ${k.toFixed(2)} s ` +
-      `(hashing ${(mib / kHash).toFixed(0)} MiB/s), openssl dgst -sha256 ${o.toFixed(2)} s ` +
-      `(${(mib / oHash).toFixed(0)} MiB/s); hashing ratio ${ratio.toFixed(2)} (target >= 0.9), ` +
-      `end-to-end ratio ${(o / k).toFixed(2)}`,
-  };
+  const gib = (size / 1024 ** 3).toFixed(2);
+  return [
+    {
+      name: `sign --format raw hashing throughput vs openssl dgst -sha256 (${gib} GiB)`,
+      value: oHash / kHash,
+      unit: "x",
+      note: `target >= 0.9; kortti ${(mib / kHash).toFixed(0)} MiB/s, openssl ${(mib / oHash).toFixed(0)} MiB/s ` +
+        `(fixed costs on an empty input taken out; median of ${runs})`,
+    },
+    {
+      name: `sign --format raw end to end vs openssl dgst -sha256 (${gib} GiB)`,
+      value: o / k,
+      unit: "x",
+      note: `kortti ${k.toFixed(2)} s (start-up, card and signature included), openssl ${o.toFixed(2)} s`,
+    },
+  ];
 }
 
-async function peakRss(dir: string, size: number, label: string): Promise<SignBenchLine> {
+async function peakRss(dir: string, size: number, label: string): Promise<BenchResult> {
   const input = sparse(`${dir}/rss-input`, size);
   const out = await new Deno.Command("/usr/bin/time", {
     args: [
@@ -152,16 +146,17 @@ async function peakRss(dir: string, size: number, label: string): Promise<SignBe
   if (!out.success) throw new Error(`peak RSS run failed: ${stderr}`);
   const mib = Number(stderr.match(/maxrss=(\d+)/)?.[1]) / 1024;
   return {
-    name: `sign-rss-${label.replace(" ", "")}`,
-    ok: mib < 150,
-    line: `sign (cms-detached) of ${label}: peak RSS ${mib.toFixed(0)} MiB (target: flat, under 150 MB)`,
+    name: `sign (cms-detached) peak RSS, ${label} input`,
+    value: mib,
+    unit: "MiB",
+    note: "target: flat, under 150 MB",
   };
 }
 
-async function apdusPerSignature(): Promise<SignBenchLine[]> {
+async function apdusPerSignature(): Promise<BenchResult[]> {
   const { openCard } = await import("../lib/open.ts");
   const { signWithCard } = await import("../lib/sign/mod.ts");
-  const lines: SignBenchLine[] = [];
+  const lines: BenchResult[] = [];
   for (const profile of ["v3", "v4", "org"] as const) {
     const trace: string[] = [];
     const card = await openCard({ virtualCard: profile, trace: (line) => trace.push(line) });
@@ -179,11 +174,12 @@ async function apdusPerSignature(): Promise<SignBenchLine[]> {
       const second = card.apduCount - beforeSecond;
       const selected = names.filter((n) => !/^SELECT/.test(n)).length;
       lines.push({
-        name: `sign-apdus-${profile}`,
-        ok: profile === "org" ? true : selected <= 5,
-        line: `APDUs per signature, ${profile}: ${perSignature} (${names.join(", ")}); ${selected} after the ` +
-          `application is selected (one of them the tries check of the last-try guard); a second signature: ${second}; ` +
-          `opening the card ${atOpen}, reading the certificate ${beforeSign - atOpen}`,
+        name: `APDUs per signature, ${profile}`,
+        value: perSignature,
+        unit: "APDUs",
+        note: `${names.join(", ")}; ${selected} after the application is selected (one of them the tries check ` +
+          `of the last-try guard); a second signature ${second}; reading the certificate ${beforeSign - atOpen}, ` +
+          `opening the card ${atOpen}`,
       });
     } finally {
       await card.close();
@@ -194,7 +190,9 @@ async function apdusPerSignature(): Promise<SignBenchLine[]> {
 
 if (import.meta.main) {
   const encoder = new TextEncoder();
-  for (const figure of await benchSign()) {
-    Deno.stdout.writeSync(encoder.encode(`${figure.ok ? "ok  " : "MISS"} ${figure.line}\n`));
+  for (const figure of await run()) {
+    Deno.stdout.writeSync(
+      encoder.encode(`${figure.name}: ${figure.value.toFixed(2)} ${figure.unit} (${figure.note})\n`),
+    );
   }
 }
