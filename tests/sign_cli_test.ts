@@ -289,6 +289,54 @@ Deno.test("a 2 GB sparse input signs with flat memory and, on a terminal, a prog
   });
 });
 
+Deno.test("embedded content (--format cms) costs its size in memory once, and openssl gets it back", async () => {
+  await withDir(async (dir) => {
+    const input = `${dir}/100mb`;
+    const file = await Deno.open(input, { create: true, write: true });
+    await file.truncate(100 * 1024 ** 2);
+    await file.write(new TextEncoder().encode("not only zeros"));
+    file.close();
+    const out = await new Deno.Command("/usr/bin/time", {
+      args: [
+        "-f",
+        "maxrss=%M",
+        `${ROOT}/kortti`,
+        "sign",
+        "--virtual-card",
+        "--format",
+        "cms",
+        "--in",
+        input,
+        "--out",
+        `${dir}/a.p7m`,
+        "--pin-env",
+        "SIGN_PIN",
+      ],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, stderr);
+    const maxRssMiB = Number(stderr.match(/maxrss=(\d+)/)?.[1]) / 1024;
+    assert(maxRssMiB < 100 + 120, `peak RSS ${maxRssMiB.toFixed(0)} MiB for 100 MiB of content`);
+    await opensslOk([
+      "cms",
+      "-verify",
+      "-binary",
+      "-noverify",
+      "-inform",
+      "DER",
+      "-in",
+      `${dir}/a.p7m`,
+      "-out",
+      `${dir}/back`,
+    ]);
+    const back = await new Deno.Command("cmp", { args: [input, `${dir}/back`] }).output();
+    assert(back.success, "the embedded content is the input");
+  });
+});
+
 const ZEROS_2GIB_SHA256 = "a7c744c13cc101ed66c29f672f92455547889cc586ce6d44fe76ae824958ea51";
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {

@@ -31,7 +31,6 @@ import {
   CMSVersion,
   DigestAlgorithmIdentifier,
   DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
   EncapsulatedContentInfo,
   id_data,
   id_signedData,
@@ -90,6 +89,11 @@ export interface PreparedSignedData {
   digestToSign: Uint8Array;
   /** Builds the DER ContentInfo from the card's signature (ECDSA raw r‖s or RSA bytes). */
   finish(cardSignature: Uint8Array): Uint8Array;
+  /**
+   * For content embedded by the caller without copying it: the DER bytes that go before and after `contentLength`
+   * bytes of content to make the whole ContentInfo (`prefix ‖ content ‖ suffix`).
+   */
+  finishAround(cardSignature: Uint8Array, contentLength: number): { prefix: Uint8Array; suffix: Uint8Array };
 }
 
 /**
@@ -125,36 +129,87 @@ export function prepareSignedData(parts: SignedDataParts): PreparedSignedData {
     toBeSigned,
     digestToSign,
     finish(cardSignature: Uint8Array): Uint8Array {
-      const signerInfo = new SignerInfo({
-        version: CMSVersion.v1,
-        sid: new SignerIdentifier({
-          issuerAndSerialNumber: rawDer(derTlv(0x30, concat(issuer, serialNumber))) as never,
-        }),
-        digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID[parts.hash] }),
-        signedAttrs: encoded.map((e) => e.a),
-        signatureAlgorithm: signatureAlgorithmIdentifier(parts.hash, parts.scheme),
-        signature: new OctetString(parts.scheme === "ecdsa" ? ecdsaRawToDer(cardSignature) : cardSignature),
-      });
-      const chain = [certificate, ...parts.chain.filter((c) => !sameBytes(c.subarray(0, derLength(c)), certificate))];
-      const signedData = new SignedData({
-        version: CMSVersion.v1,
-        digestAlgorithms: new DigestAlgorithmIdentifiers([
-          new DigestAlgorithmIdentifier({ algorithm: OID[parts.hash] }),
-        ]),
-        encapContentInfo: new EncapsulatedContentInfo({
-          eContentType: id_data,
-          eContent: parts.content ? new EncapsulatedContent({ single: new OctetString(parts.content) }) : undefined,
-        }),
-        certificates: new CertificateSet(
-          chain.map((der) => new CertificateChoices({ certificate: rawDer(der.subarray(0, derLength(der))) as never })),
-        ),
-        signerInfos: new SignerInfos([signerInfo]),
-      });
-      // ContentInfo by hand: its content is an ANY, which the serializer would parse and re-encode.
-      const signedDataDer = new Uint8Array(AsnConvert.serialize(signedData));
-      return derTlv(0x30, concat(derOid(id_signedData), derTlv(0xa0, signedDataDer)));
+      if (!parts.content) return detachedSignedData(cardSignature);
+      const { prefix, suffix } = spliceContent(detachedSignedData(cardSignature), parts.content.length);
+      return concat(prefix, parts.content, suffix);
     },
+    finishAround: (cardSignature: Uint8Array, contentLength: number) =>
+      spliceContent(detachedSignedData(cardSignature), contentLength),
   };
+
+  /** The whole ContentInfo without eContent, built with the ASN.1 library (small: the content is never in it). */
+  function detachedSignedData(cardSignature: Uint8Array): Uint8Array {
+    const signerInfo = new SignerInfo({
+      version: CMSVersion.v1,
+      sid: new SignerIdentifier({
+        issuerAndSerialNumber: rawDer(derTlv(0x30, concat(issuer, serialNumber))) as never,
+      }),
+      digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID[parts.hash] }),
+      signedAttrs: encoded.map((e) => e.a),
+      signatureAlgorithm: signatureAlgorithmIdentifier(parts.hash, parts.scheme),
+      signature: new OctetString(parts.scheme === "ecdsa" ? ecdsaRawToDer(cardSignature) : cardSignature),
+    });
+    const chain = [certificate, ...parts.chain.filter((c) => !sameBytes(c.subarray(0, derLength(c)), certificate))];
+    const signedData = new SignedData({
+      version: CMSVersion.v1,
+      digestAlgorithms: new DigestAlgorithmIdentifiers([
+        new DigestAlgorithmIdentifier({ algorithm: OID[parts.hash] }),
+      ]),
+      encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
+      certificates: new CertificateSet(
+        chain.map((der) => new CertificateChoices({ certificate: rawDer(der.subarray(0, derLength(der))) as never })),
+      ),
+      signerInfos: new SignerInfos([signerInfo]),
+    });
+    // ContentInfo by hand: its content is an ANY, which the serializer would parse and re-encode.
+    const signedDataDer = new Uint8Array(AsnConvert.serialize(signedData));
+    return derTlv(0x30, concat(derOid(id_signedData), derTlv(0xa0, signedDataDer)));
+  }
+}
+
+/**
+ * Turns a detached ContentInfo into the bytes around an embedded content of `contentLength` bytes: the
+ * EncapsulatedContentInfo gains `[0] EXPLICIT OCTET STRING`, and the lengths of SignedData and ContentInfo grow.
+ * Done on DER headers, so content of any size is never parsed, re-encoded or copied here.
+ */
+function spliceContent(detached: Uint8Array, contentLength: number): { prefix: Uint8Array; suffix: Uint8Array } {
+  const contentInfo = parseTlv(detached)[0];
+  const [contentType, explicit] = contentInfo.children!;
+  const signedData = explicit.children![0];
+  const [version, digestAlgorithms, encapContentInfo, ...rest] = signedData.children!;
+  const eContentType = encapContentInfo.children![0];
+  const octetHeader = derHeader(0x04, contentLength);
+  const explicitHeader = derHeader(0xa0, octetHeader.length + contentLength);
+  const encapLength = eContentType.raw.length + explicitHeader.length + octetHeader.length + contentLength;
+  const encapHeader = derHeader(0x30, encapLength);
+  const suffix = concat(...rest.map((t) => t.raw));
+  const signedDataLength = version.raw.length + digestAlgorithms.raw.length + encapHeader.length + encapLength +
+    suffix.length;
+  const signedDataHeader = derHeader(0x30, signedDataLength);
+  const explicitSignedData = derHeader(0xa0, signedDataHeader.length + signedDataLength);
+  const contentInfoLength = contentType.raw.length + explicitSignedData.length + signedDataHeader.length +
+    signedDataLength;
+  const prefix = concat(
+    derHeader(0x30, contentInfoLength),
+    contentType.raw,
+    explicitSignedData,
+    signedDataHeader,
+    version.raw,
+    digestAlgorithms.raw,
+    encapHeader,
+    eContentType.raw,
+    explicitHeader,
+    octetHeader,
+  );
+  return { prefix, suffix };
+}
+
+/** A DER tag and definite length, without the value (which may be gigabytes the caller places). */
+function derHeader(tag: number, length: number): Uint8Array {
+  if (length < 0x80) return new Uint8Array([tag, length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+  return new Uint8Array([tag, 0x80 | bytes.length, ...bytes]);
 }
 
 /**

@@ -134,3 +134,98 @@ export function describeError(error: unknown): string {
   if (error instanceof Deno.errors.IsADirectory) return "is a directory";
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Content read into memory with room around it, and its hash. */
+export interface ReadContent {
+  /** The buffer: `headRoom` free bytes, the content, then at least `tailRoom` free bytes. */
+  buffer: Uint8Array;
+  /** Where the content starts in `buffer`. */
+  start: number;
+  /** Content length. */
+  length: number;
+  /** Its hash. */
+  digest: Uint8Array;
+}
+
+/**
+ * Reads a whole file (or standard input for `-`) into one buffer with free room before and after it, hashing it
+ * on the way: for content embedded in the output (`--format cms`), which then gets its DER headers written around
+ * it in place instead of being copied (a file of N bytes costs N bytes of memory, once).
+ *
+ * @example
+ * ```ts
+ * import { readAndHash } from "./hash.ts";
+ * const read = await readAndHash("report.txt", "sha256", { headRoom: 256, tailRoom: 65536 });
+ * read.buffer.subarray(read.start, read.start + read.length); // the file
+ * ```
+ */
+export async function readAndHash(
+  path: string,
+  hash: HashName,
+  options: HashOptions & { headRoom: number; tailRoom: number },
+): Promise<ReadContent> {
+  const hasher = createHash(hash);
+  if (path === "-") {
+    // Size unknown: gather blocks, then place them once.
+    const blocks: Uint8Array[] = [];
+    let length = 0;
+    const block = new Uint8Array(options.blockSize ?? BLOCK);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = Deno.stdin.readSync(block);
+      } catch (error) {
+        throw new IoError(`cannot read standard input (${describeError(error)})`, { cause: error });
+      }
+      if (n === null) break;
+      const copy = block.slice(0, n);
+      hasher.update(copy);
+      blocks.push(copy);
+      length += n;
+      options.onProgress?.({ bytes: length });
+    }
+    const buffer = new Uint8Array(options.headRoom + length + options.tailRoom);
+    let at = options.headRoom;
+    for (const b of blocks.splice(0)) {
+      buffer.set(b, at);
+      at += b.length;
+    }
+    return { buffer, start: options.headRoom, length, digest: new Uint8Array(hasher.digest()) };
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
+  }
+  try {
+    const size = file.statSync().size;
+    const buffer = new Uint8Array(options.headRoom + size + options.tailRoom);
+    const blockSize = options.blockSize ?? BLOCK;
+    let length = 0;
+    let blocks = 0;
+    for (;;) {
+      const room = Math.min(blockSize, size - length);
+      if (room === 0) {
+        // At the size stat gave: anything more means the file grew while it was read.
+        if (file.readSync(new Uint8Array(1)) !== null) throw new IoError(`${path} changed while it was read`);
+        break;
+      }
+      const view = buffer.subarray(options.headRoom + length, options.headRoom + length + room);
+      let n: number | null;
+      try {
+        n = file.readSync(view);
+      } catch (error) {
+        throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
+      }
+      if (n === null) break;
+      hasher.update(view.subarray(0, n));
+      length += n;
+      options.onProgress?.({ bytes: length, total: size });
+      if (++blocks % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return { buffer, start: options.headRoom, length, digest: new Uint8Array(hasher.digest()) };
+  } finally {
+    file.close();
+  }
+}

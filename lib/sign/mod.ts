@@ -18,12 +18,12 @@
 
 import type { Card, CardCertificate, HashName, KeyName, PinProvider, SignatureScheme } from "../card/card.ts";
 import { certificateFacts, defaultHashOf } from "../card/cert-facts.ts";
-import { IoError, NoMatchingKeyError, UsageError } from "../errors.ts";
+import { NoMatchingKeyError, UsageError } from "../errors.ts";
 import { buildChain, defaultCaDirectories, loadCertificates } from "./chain.ts";
 import { prepareSignedData } from "./cms.ts";
-import { describeError, DIGEST_LENGTH, hashBytes, hashPath } from "./hash.ts";
+import { DIGEST_LENGTH, hashBytes, hashPath, readAndHash, type ReadContent } from "./hash.ts";
 import { preparePadesSignature } from "./pades.ts";
-import { ecdsaRawToDer, signatureAlgorithmName } from "./raw.ts";
+import { concat, ecdsaRawToDer, signatureAlgorithmName } from "./raw.ts";
 
 export { DIGEST_LENGTH, hashBytes, hashPath, isHashName } from "./hash.ts";
 export { ecdsaDerToRaw, ecdsaRawToDer, signatureAlgorithmName } from "./raw.ts";
@@ -125,16 +125,21 @@ export async function signWithCard(o: SignWithCardOptions): Promise<SignResult> 
   }
 
   let content: Uint8Array | undefined;
+  let embedded: ReadContent | undefined;
   let digest: Uint8Array;
-  if (o.digest) {
-    digest = o.digest;
+  const input = o.input;
+  if (o.digest || !input) {
+    digest = o.digest!;
+  } else if ("bytes" in input) {
+    if (o.format === "cms") content = input.bytes;
+    digest = hashBytes(input.bytes, hash);
   } else if (o.format === "cms") {
-    content = "bytes" in o.input! ? o.input.bytes : readWhole(o.input!.path);
-    digest = hashBytes(content, hash);
-  } else if ("bytes" in o.input!) {
-    digest = hashBytes(o.input.bytes, hash);
+    // The content goes into the output: read it once into a buffer with room for the DER around it.
+    const room = { headRoom: HEAD_ROOM, tailRoom: TAIL_ROOM, onProgress: o.onProgress };
+    embedded = await readAndHash(input.path, hash, room);
+    digest = embedded.digest;
   } else {
-    digest = await hashPath(o.input!.path, hash, { onProgress: o.onProgress });
+    digest = await hashPath(input.path, hash, { onProgress: o.onProgress });
   }
 
   const chain = buildChain(certificate.der, [
@@ -155,7 +160,10 @@ export async function signWithCard(o: SignWithCardOptions): Promise<SignResult> 
     const prepared = o.format === "cms-pades"
       ? preparePadesSignature(parts)
       : prepareSignedData({ ...parts, content, signingTime: o.signingTime ?? new Date() });
-    output = prepared.finish(await sign(prepared.digestToSign));
+    const signature = await sign(prepared.digestToSign);
+    output = embedded
+      ? around(embedded, prepared.finishAround(signature, embedded.length))
+      : prepared.finish(signature);
   }
   return {
     output,
@@ -168,29 +176,17 @@ export async function signWithCard(o: SignWithCardOptions): Promise<SignResult> 
   };
 }
 
-/** The whole input in memory, for content embedded in the CMS (`--format cms`). */
-function readWhole(path: string): Uint8Array {
-  try {
-    if (path !== "-") return Deno.readFileSync(path);
-    const parts: Uint8Array[] = [];
-    const buffer = new Uint8Array(1024 * 1024);
-    let total = 0;
-    for (;;) {
-      const n = Deno.stdin.readSync(buffer);
-      if (n === null) break;
-      parts.push(buffer.slice(0, n));
-      total += n;
-    }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  } catch (error) {
-    throw new IoError(`cannot read ${path === "-" ? "standard input" : path} (${describeError(error)})`, {
-      cause: error,
-    });
+/** Room kept before embedded content for the DER headers (about 80 bytes), and after it for certificates. */
+const HEAD_ROOM = 256;
+const TAIL_ROOM = 64 * 1024;
+
+/** `prefix ‖ content ‖ suffix`, written around the content in its own buffer when there is room (no copy). */
+function around(read: ReadContent, { prefix, suffix }: { prefix: Uint8Array; suffix: Uint8Array }): Uint8Array {
+  const end = read.start + read.length;
+  if (prefix.length > read.start || suffix.length > read.buffer.length - end) {
+    return concat(prefix, read.buffer.subarray(read.start, end), suffix);
   }
+  read.buffer.set(prefix, read.start - prefix.length);
+  read.buffer.set(suffix, end);
+  return read.buffer.subarray(read.start - prefix.length, end + suffix.length);
 }
