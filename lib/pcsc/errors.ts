@@ -33,6 +33,14 @@ export const SERVICE_LOST_CODES: ReadonlySet<number> = new Set([
   ReturnCode.E_INVALID_HANDLE,
 ]);
 
+/**
+ * pcsc-lite answers `SCARD_W_SECURITY_VIOLATION` (0x8010006A) to a context made in the moment pcscd restarts
+ * (seen in the restart tests): a long-lived watch waits it out like a stopped service.
+ */
+export function isServiceRestarting(error: unknown): boolean {
+  return error instanceof NoServiceError || (error instanceof PcscError && error.pcscCode === 0x8010006a);
+}
+
 /** Codes that mean the card is gone or was reset under us during an operation. */
 export const CARD_GONE_CODES: ReadonlySet<number> = new Set([
   ReturnCode.W_REMOVED_CARD,

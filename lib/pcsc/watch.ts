@@ -14,9 +14,8 @@
  */
 
 import { INFINITE, PNP_NOTIFICATION, ReaderState, ReturnCode } from "../../ffi/pcsclite.ts";
-import { NoServiceError } from "../errors.ts";
 import { PcscContext } from "./context.ts";
-import { pcscFailure, SERVICE_LOST_CODES } from "./errors.ts";
+import { isServiceRestarting, pcscFailure, SERVICE_LOST_CODES } from "./errors.ts";
 import { ReaderStates } from "./reader-states.ts";
 
 /** A change seen in the readers. */
@@ -84,7 +83,7 @@ export async function* watchReaders(signal?: AbortSignal, options: WatchOptions 
       try {
         names = await context.readerNames();
       } catch (error) {
-        if (!(error instanceof NoServiceError)) throw error;
+        if (!isServiceRestarting(error)) throw error;
         for (const [reader, entry] of known) {
           if (entry.present) yield { event: "removed", reader };
           yield { event: "reader-removed", reader };
@@ -110,8 +109,16 @@ export async function* watchReaders(signal?: AbortSignal, options: WatchOptions 
       states.setCurrentState(names.length, pnpState);
       const anyNew = names.some((reader) => !known.has(reader));
       if (signal?.aborted) break;
-      pending = states.wait(context, anyNew ? 0 : INFINITE);
-      const code = await pending.finally(() => pending = undefined);
+      let code: number;
+      try {
+        pending = states.wait(context, anyNew ? 0 : INFINITE);
+        code = await pending.finally(() => pending = undefined);
+      } catch (error) {
+        if (!isServiceRestarting(error)) throw error;
+        context.invalidate();
+        await sleep(options.retryMs ?? 500, signal);
+        continue;
+      }
       if (code === ReturnCode.E_CANCELLED) break;
       if (SERVICE_LOST_CODES.has(code) || code === ReturnCode.E_UNKNOWN_READER) {
         context.invalidate();
