@@ -20,9 +20,7 @@ import type { Card, CardCertificate, HashName, KeyName, PinProvider, SignatureSc
 import { certificateFacts, defaultHashOf } from "../card/cert-facts.ts";
 import { NoMatchingKeyError, UsageError } from "../errors.ts";
 import { buildChain, defaultCaDirectories, loadCertificates } from "./chain.ts";
-import { prepareSignedData } from "./cms.ts";
 import { DIGEST_LENGTH, hashBytes, hashPath, readAndHash, type ReadContent } from "./hash.ts";
-import { preparePadesSignature } from "./pades.ts";
 import { concat, ecdsaRawToDer, signatureAlgorithmName } from "./raw.ts";
 
 export { DIGEST_LENGTH, hashBytes, hashPath, isHashName } from "./hash.ts";
@@ -158,8 +156,8 @@ export async function signWithCard(o: SignWithCardOptions): Promise<SignResult> 
   } else {
     const parts = { certificate: certificate.der, chain, hash, scheme, messageDigest: digest };
     const prepared = o.format === "cms-pades"
-      ? preparePadesSignature(parts)
-      : prepareSignedData({ ...parts, content, signingTime: o.signingTime ?? new Date() });
+      ? (await import("./pades.ts")).preparePadesSignature(parts)
+      : (await import("./cms.ts")).prepareSignedData({ ...parts, content, signingTime: o.signingTime ?? new Date() });
     const signature = await sign(prepared.digestToSign);
     output = embedded
       ? around(embedded, prepared.finishAround(signature, embedded.length))
