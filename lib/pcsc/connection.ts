@@ -105,9 +105,14 @@ export class PcscConnection implements Transport {
       const send = new Uint8Array(command);
       const received = dwordBuffer(layout, this.#receive.length);
       const pci = this.protocol === Protocol.t0 ? symbols.g_rgSCardT0Pci : symbols.g_rgSCardT1Pci;
-      const code = returnCode(
-        await symbols.SCardTransmit(this.#card, pci, send, send.length, null, this.#receive, received),
-      );
+      let code: number;
+      try {
+        code = returnCode(
+          await symbols.SCardTransmit(this.#card, pci, send, send.length, null, this.#receive, received),
+        );
+      } finally {
+        send.fill(0); // the copy may hold a PIN (VERIFY): it must not outlive the call
+      }
       if (code !== ReturnCode.SUCCESS) throw this.#fail(code, "SCardTransmit");
       const length = dwordOf(layout, received);
       // vpcd answers "success" with no bytes when the card's side went away mid-APDU: the card is gone.
