@@ -67,10 +67,14 @@ compile: cache
 	  if ! $(DENO) compile --quiet --no-prompt --target $$t --output $$out \
 	      --allow-ffi --allow-read --allow-write --allow-env --allow-net --allow-run --allow-sys \
 	      --include lib --include fixtures cli/main.ts 2>dist/compile-$$t.log; then \
-	    echo "make compile: cannot build $$t: deno compile could not get its 'denort' runtime" >&2; \
-	    sed -n '1,3p' dist/compile-$$t.log | sed 's/^/  /' >&2; \
-	    echo "  It is downloaded from dl.deno.land, which this machine cannot reach. Connect to the internet, or" >&2; \
-	    echo "  set DENORT_BIN=/path/to/denort-$(DENO_VERSION) (same version, matching the target) and run again." >&2; \
+	    url=$$(sed 's/\x1b\[[0-9;]*m//g' dist/compile-$$t.log | grep -o 'https://[^ )]*denort[^ )]*' | head -n 1); \
+	    if [ -n "$$url" ]; then \
+	      echo "make compile: cannot build $$t: deno compile needs its 'denort' runtime and could not download it" >&2; \
+	      echo "  from $$url ($$(sed 's/\x1b\[[0-9;]*m//g' dist/compile-$$t.log | grep -o '[a-z]* error: [^)]*' | tail -n 1))." >&2; \
+	      echo "  Connect to the internet, or set DENORT_BIN=/path/to/denort (Deno $(DENO_VERSION), built for $$t) and run again." >&2; \
+	    else \
+	      echo "make compile: deno compile failed for $$t:" >&2; sed 's/^/  /' dist/compile-$$t.log >&2; \
+	    fi; \
 	    exit 1; \
 	  fi; \
 	  echo "built $$out"; \
