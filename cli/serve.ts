@@ -130,7 +130,7 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
     dataDir,
     tls,
     bodyLimit: BODY_LIMIT,
-    log: (line) => writeErr(line + "\n"),
+    log: bufferedLog(),
   };
   const listeners: import("../lib/serve/server.ts").Listener[] = [];
   let forgetEraPort: (() => Promise<void>) | undefined;
@@ -138,6 +138,7 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
     await forgetEraPort?.();
     await Promise.all(listeners.map((l) => l.shutdown()));
     await ctx.cards.close();
+    flushLog();
   };
   try {
     if (options.scs) {
@@ -167,6 +168,30 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
   const signal = await stop;
   writeErr(`kortti serve: ${signal}: stopping\n`);
   await stopAll();
+}
+
+let pendingLog: string[] = [];
+let logTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * The access log on stderr, one line per request, written in batches every few milliseconds: one write per request
+ * would cost a system call each under load.
+ */
+function bufferedLog(): (line: string) => void {
+  return (line) => {
+    pendingLog.push(line);
+    if (pendingLog.length >= 256) flushLog();
+    else if (logTimer === undefined) logTimer = setTimeout(flushLog, 20);
+  };
+}
+
+function flushLog(): void {
+  if (logTimer !== undefined) clearTimeout(logTimer);
+  logTimer = undefined;
+  if (pendingLog.length === 0) return;
+  const text = pendingLog.join("\n") + "\n";
+  pendingLog = [];
+  writeErr(text);
 }
 
 /** The erasmartcard listener's module (lib/serve/era.ts), when it is part of this build. */

@@ -161,6 +161,7 @@ Deno.test({
         }
       });
       assertMatch(refused, /^refused: /);
+      await new Promise((r) => setTimeout(r, 200)); // the access log is written in batches every 20 ms
       const log = serve.stderr();
       assertMatch(log, new RegExp(`origin=http://127\\.0\\.0\\.1:${badPort} GET /version reasonCode=403`));
       assert(!new RegExp(`origin=http://127\\.0\\.0\\.1:${badPort} POST /sign reasonCode=200`).test(log));

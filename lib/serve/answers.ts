@@ -83,7 +83,6 @@ export function failure(
 export function jsonAnswer(body: unknown, status = 200, headers: HeadersInit = {}): Response {
   const response = new Response(JSON.stringify(body), { status, headers });
   response.headers.set("Content-Type", "application/json; charset=utf-8");
-  response.headers.set("Cache-Control", "no-store");
   const code = (body as { reasonCode?: unknown } | null)?.reasonCode;
   if (typeof code === "number") reasonCodes.set(response, code);
   return response;

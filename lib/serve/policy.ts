@@ -46,6 +46,7 @@ export type OriginVerdict =
  */
 export class OriginPolicy {
   readonly #origins: Set<string>;
+  readonly #seen = new Map<string, boolean>();
   /** Whether requests without Origin are served. */
   readonly allowNoOrigin: boolean;
 
@@ -61,7 +62,17 @@ export class OriginPolicy {
 
   /** Whether this exact origin (after normalization) is on the list. */
   originAllowed(origin: string): boolean {
-    return this.#origins.has(normalizeOrigin(origin));
+    // Asked on every request: remember the answers for the origins seen (bounded, so a flood cannot grow it).
+    const known = this.#seen.get(origin);
+    if (known !== undefined) return known;
+    let allowed = false;
+    try {
+      allowed = this.#origins.has(normalizeOrigin(origin));
+    } catch {
+      allowed = false;
+    }
+    if (this.#seen.size < 4096) this.#seen.set(origin, allowed);
+    return allowed;
   }
 
   /** Judges a request's Origin header (null when absent). */
@@ -159,7 +170,6 @@ export function corsHeaders(origin: string | undefined, privateNetwork: boolean)
   headers.set("Access-Control-Allow-Origin", origin);
   headers.set("Access-Control-Allow-Methods", "GET, POST");
   headers.set("Access-Control-Allow-Headers", "Accept, Content-Type");
-  headers.set("Access-Control-Max-Age", "600");
   if (privateNetwork) headers.set("Access-Control-Allow-Private-Network", "true");
   return headers;
 }

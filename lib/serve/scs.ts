@@ -48,6 +48,15 @@ export const VERSION_ANSWER = {
   applicationOIDs: "",
 } as const;
 
+const VERSION_TEXT = JSON.stringify(VERSION_ANSWER);
+
+/** The `/version` answer (its JSON made once: it is the most frequent request). */
+function versionAnswer(): Response {
+  return new Response(VERSION_TEXT, {
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
 const DIGEST_LENGTH = { sha256: 32, sha384: 48, sha512: 64 } as const;
 
 /**
@@ -63,7 +72,7 @@ const DIGEST_LENGTH = { sha256: 32, sha384: 48, sha512: 64 } as const;
  */
 export function createScsApp(ctx: ServeContext): Hono {
   const app = new Hono();
-  app.get("/version", () => jsonAnswer(VERSION_ANSWER));
+  app.get("/version", () => versionAnswer());
   app.post("/sign", async (c) => {
     const contentType = c.req.header("content-type") ?? "";
     if (/application\/jwt/i.test(contentType)) {

@@ -20,6 +20,7 @@ import { NetworkError } from "../errors.ts";
 import { failure, jsonAnswer, ReasonCode, reasonCodeOf } from "./answers.ts";
 import { declaredTooLarge, drainBody } from "./body.ts";
 import type { CardAccess } from "./card-access.ts";
+import { disableNagle } from "./nodelay.ts";
 import type { PinDialog } from "./pin-dialog.ts";
 import { corsHeaders, type OriginPolicy } from "./policy.ts";
 import type { CardQueue } from "./queue.ts";
@@ -168,6 +169,10 @@ export function startListener(ctx: ServeContext, options: ListenerOptions): Prom
       });
     }
   }
+  const noDelay = disableNagle(port);
+  if (noDelay < servers.length) {
+    ctx.log(`kortti serve: note: could not set TCP_NODELAY on port ${port} (answers may lag)`);
+  }
   const finished = Promise.all(servers.map((s) => s.finished)).then(() => {});
   return Promise.resolve({
     urls,
@@ -197,8 +202,9 @@ export function guardedHandler(
 ): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   return async (request, _info) => {
     const started = performance.now();
-    const url = new URL(request.url);
+    const url = hostAndPath(request.url);
     const originHeader = request.headers.get("origin");
+    const mayHaveBody = request.method !== "GET" && request.method !== "HEAD";
     let response: Response;
     let grantedOrigin: string | undefined;
     try {
@@ -219,8 +225,8 @@ export function guardedHandler(
         } else {
           grantedOrigin = verdict.origin;
           if (request.method === "OPTIONS") {
-            response = new Response(null, { status: 204 });
-          } else if (declaredTooLarge(request.headers, ctx.bodyLimit)) {
+            response = new Response(null, { status: 204, headers: { "Access-Control-Max-Age": "600" } });
+          } else if (mayHaveBody && declaredTooLarge(request.headers, ctx.bodyLimit)) {
             response = tooLarge(ctx.bodyLimit);
           } else {
             response = await app.fetch(request);
@@ -232,12 +238,12 @@ export function guardedHandler(
       response = jsonAnswer(failure(ReasonCode.cardError, "internal error"), 500);
     }
     // A body left unread makes some HTTP/2 clients drop the answer: read (a bounded amount of) it first.
-    if (request.body !== null && !request.bodyUsed) await drainBody(request);
+    if (mayHaveBody && request.body !== null && !request.bodyUsed) await drainBody(request);
     const privateNetwork = request.method === "OPTIONS" &&
       request.headers.get("access-control-request-private-network") === "true";
     const reasonCode = reasonCodeOf(response);
     if (app.presentAnswer) response = await app.presentAnswer(request, response);
-    const merged = withHeaders(response, corsHeaders(grantedOrigin, privateNetwork));
+    const merged = withHeaders(response, corsHeaderList(grantedOrigin, privateNetwork));
     ctx.log(accessLine(originHeader, request.method, url.pathname, reasonCode, started));
     return merged;
   };
@@ -259,7 +265,32 @@ export function tooLarge(limit: number): Response {
   );
 }
 
-function withHeaders(response: Response, extra: Headers): Response {
+/** The host (`127.0.0.1:53952`) and path of a request URL, without the cost of a full URL parse per request. */
+function hostAndPath(href: string): { host: string; pathname: string } {
+  const start = href.indexOf("://") + 3;
+  let end = href.indexOf("/", start);
+  if (end < 0) end = href.length;
+  const query = href.indexOf("?", end);
+  return {
+    host: href.slice(start, end).toLowerCase(),
+    pathname: href.slice(end, query < 0 ? href.length : query) || "/",
+  };
+}
+
+const corsCache = new Map<string, [string, string][]>();
+
+/** The CORS header pairs for an origin, made once per allowed origin (the list is short and fixed). */
+function corsHeaderList(origin: string | undefined, privateNetwork: boolean): [string, string][] {
+  const key = `${privateNetwork ? "1" : "0"}${origin ?? ""}`;
+  let list = corsCache.get(key);
+  if (!list) {
+    list = [...corsHeaders(origin, privateNetwork)];
+    if (corsCache.size < 1000) corsCache.set(key, list);
+  }
+  return list;
+}
+
+function withHeaders(response: Response, extra: [string, string][]): Response {
   try {
     for (const [name, value] of extra) {
       if (name === "vary") response.headers.append(name, value); // keep a Vary the app set (e.g. Accept)
