@@ -62,3 +62,25 @@ export type { WebEidAlgorithmName, WebEidPinProvider, WebEidToken, WebEidTokenRe
 // The erasmartcardpost:// protocol (lib/posturl.ts): parse a link, make its body, post it with retries.
 export { assertTargetAllowed, encodePostBody, parseEraPostUrl, postWithRetries } from "./lib/posturl.ts";
 export type { EraPostRequest, PostFormat, PostOptions } from "./lib/posturl.ts";
+
+// The SCS toolkit (lib/scs/mod.ts, a browser-safe ES module): request/response types, serialization, ScsClient.
+export {
+  deserializeSCSSignResponse,
+  deserializeSCSVersionResponse,
+  ScsClient,
+  serializeSCSSignRequest,
+  splitList,
+  ToolkitError,
+  ToolkitErrorCode,
+} from "./lib/scs/mod.ts";
+export type {
+  ScsClientOptions,
+  SCSContentType,
+  SCSMethod,
+  SCSSelector,
+  SCSSignatureType,
+  SCSSignRequest,
+  SCSSignResponse,
+  SCSVersionResponse,
+  ToolkitResult,
+} from "./lib/scs/mod.ts";
