@@ -30,6 +30,7 @@ import {
 } from "../errors.ts";
 import { failure, jsonAnswer, ReasonCode, SCS_VERSION } from "./answers.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
+import { isCardLevelFailure } from "./card-access.ts";
 import { isOriginBound } from "./policy.ts";
 import { QueueFullError } from "./queue.ts";
 import { parseSignJson, parseSignQuery, RequestError, type SignRequest } from "./request.ts";
@@ -140,7 +141,8 @@ export async function answerSign(
     ? "cms-detached"
     : "cms-pades";
   try {
-    const result = await ctx.queue.run(() =>
+    let pinAsked = false;
+    const attempt = () =>
       ctx.cards.use(async (card) => {
         const certificates = await card.certificates([key]);
         const candidate = certificates.find((c) => c.key === key);
@@ -153,8 +155,9 @@ export async function answerSign(
         if (!match.matches) {
           throw new NoMatchingKeyError(`no certificate on the card matches the selector (${match.reason})`);
         }
-        const pin: PinProvider = async (pinRequest) =>
-          await ctx.pinDialog({
+        const pin: PinProvider = async (pinRequest) => {
+          pinAsked = true;
+          return await ctx.pinDialog({
             origin,
             holder: pinRequest.holder ?? match.holder,
             key,
@@ -163,9 +166,19 @@ export async function answerSign(
             digestHex: hex(digest),
             triesLeft: pinRequest.triesLeft,
           });
+        };
         return await ctx.sign({ card, key, format, hash: request.hash, digest, pin });
-      })
-    );
+      });
+    const result = await ctx.queue.run(async () => {
+      try {
+        return await attempt();
+      } catch (e) {
+        // A card handle gone stale (card reinserted, pcscd restarted) fails before the PIN is asked: one more try
+        // with the card opened afresh spends nothing. Once the person has been asked, never again.
+        if (pinAsked || !isCardLevelFailure(e)) throw e;
+        return await attempt();
+      }
+    });
     return jsonAnswer({
       version: SCS_VERSION,
       status: "ok",

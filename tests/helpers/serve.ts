@@ -21,8 +21,8 @@ const PKI = `${ROOT}/fixtures/pki`;
 export interface StartServeOptions {
   /** Allowed origins. */
   origins?: string[];
-  /** Virtual card profile (default v4). */
-  profile?: "v3" | "v4" | "org";
+  /** Virtual card profile (default v4); null for a PC/SC reader (then pass `--reader` in `args`). */
+  profile?: "v3" | "v4" | "org" | null;
   /** SCS port (default 53952). */
   port?: number;
   /** Extra arguments. */
@@ -31,6 +31,8 @@ export interface StartServeOptions {
   dataDir?: string;
   /** The PIN the test pinentry answers (default: the virtual card's, by key), or `CANCEL`. */
   pin?: string;
+  /** Python lines run when GETPIN arrives, before answering (e.g. to pull the card at that moment). */
+  onGetPin?: string;
 }
 
 /** A running serve. */
@@ -83,6 +85,7 @@ for line in sys.stdin:
     line = line.rstrip("\\n"); log.write(line + "\\n"); log.flush()
     cmd = line.split(" ", 1)[0].upper()
     if cmd == "GETPIN":
+        ON_GETPIN
         pin = open(os.environ["TEST_PIN_FILE"]).read().strip()
         if pin == "CANCEL":
             print("ERR 83886179 Operation cancelled <Pinentry>", flush=True)
@@ -109,13 +112,14 @@ export async function startServe(options: StartServeOptions = {}): Promise<Runni
   const dataDir = options.dataDir ?? `${dir}/data`;
   const port = options.port ?? 53952;
   const pinentry = `${dir}/pinentry`;
-  await Deno.writeTextFile(pinentry, PINENTRY, { mode: 0o755 });
+  const hook = (options.onGetPin ?? "pass").split("\n").join("\n        ");
+  await Deno.writeTextFile(pinentry, PINENTRY.replace("ON_GETPIN", hook), { mode: 0o755 });
   const pinFile = `${dir}/pin`;
   await Deno.writeTextFile(pinFile, options.pin ?? "123456");
   const origins = options.origins ?? ["https://app.example.test"];
   const args = [
     "serve",
-    `--virtual-card=${options.profile ?? "v4"}`,
+    ...(options.profile === null ? [] : [`--virtual-card=${options.profile ?? "v4"}`]),
     "--scs-port",
     String(port),
     "--no-era",
