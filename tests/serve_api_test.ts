@@ -317,6 +317,11 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       assertEquals(evil.headers.get("access-control-allow-origin"), null);
       const none = await serve.request("/version", { origin: null });
       assertEquals(none.json.reasonCode, 403);
+      for (const origin of ["null", "garbage", "https://app.example.test/path", "HTTPS://APP.EXAMPLE.TEST:443"]) {
+        const odd = await serve.request("/version", { origin });
+        const expected = origin.startsWith("HTTPS") ? 200 : 403; // the same origin, spelled differently
+        assertEquals(odd.json.reasonCode ?? (odd.json.version === "1.3" ? 200 : 0), expected, origin);
+      }
       const pre = await serve.request("/sign", {
         method: "OPTIONS",
         headers: { "Access-Control-Request-Method": "POST", "Access-Control-Request-Private-Network": "true" },
