@@ -166,7 +166,16 @@ async function serveAction(dataDir: string, options: ServeOptions): Promise<void
     }
   });
   const signal = await stop;
-  writeErr(`kortti serve: ${signal}: stopping\n`);
+  writeErr(`kortti serve: ${signal}: stopping (again to stop at once)\n`);
+  // Running requests may wait for a person at the PIN dialog: a second Ctrl-C must not have to wait for them.
+  for (const again of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(again, () => {
+        flushLog();
+        Deno.exit(130);
+      });
+    } catch { /* not on this OS */ }
+  }
   await stopAll();
 }
 

@@ -433,3 +433,33 @@ Deno.test("a taken port: exit 8 naming the likely owner; --allow-no-origin serve
     await Deno.remove(serve.dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a second SIGTERM stops at once even while a PIN dialog is open", async () => {
+  const serve = await startServe({ port: 53967, onGetPin: "time.sleep(30)" });
+  try {
+    const pending = serve.request("/sign", {
+      body: {
+        version: "1.1",
+        selector: { keyusages: ["nonrepudiation"] },
+        content: b64("waiting"),
+        contentType: "data",
+        hashAlgorithm: "SHA256",
+        signatureType: "cms",
+      },
+    }).catch(() => undefined);
+    for (let i = 0; i < 100 && !(await serve.pinentryLog()).includes("GETPIN"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    serve.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const code = await serve.stop("SIGTERM");
+    assertEquals(code, 130);
+    assert(performance.now() - started < 3000);
+    assertMatch(serve.stderr(), /stopping \(again to stop at once\)/);
+    await pending;
+  } finally {
+    await serve.stop().catch(() => {});
+    await Deno.remove(serve.dir, { recursive: true }).catch(() => {});
+  }
+});

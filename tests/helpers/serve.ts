@@ -78,7 +78,7 @@ export interface ServeRequestInit {
 
 /** A pinentry that answers GETPIN with the content of $TEST_PIN_FILE (CANCEL cancels) and logs what it is told. */
 const PINENTRY = `#!/usr/bin/env python3
-import os, sys
+import os, sys, time
 log = open(os.environ["TEST_PINENTRY_LOG"], "a")
 print("OK Pleased to meet you", flush=True)
 for line in sys.stdin:
