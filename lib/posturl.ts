@@ -19,6 +19,7 @@
 
 import { IoError, NetworkError, UsageError } from "./errors.ts";
 import { defaultDataDir } from "./serve/files.ts";
+import { escapeXmlText, XML_FORBIDDEN } from "./xml.ts";
 
 /** The erasmartcard listener's port when nothing else says otherwise. */
 export const DEFAULT_ERA_PORT = 44304;
@@ -185,23 +186,13 @@ export function assertTargetAllowed(target: URL, options: { allowHttp: boolean }
  * ```
  */
 export function escapeXml(text: string): string {
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(text)) {
+  if (XML_FORBIDDEN.test(text)) {
     throw new UsageError("a parameter holds a control character that XML cannot carry", {
       hint: "send it with type=json instead",
     });
   }
-  return text.replace(/[&<>"'\r]/g, (c) => XML_ENTITIES[c]);
+  return escapeXmlText(text);
 }
-
-const XML_ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&apos;",
-  "\r": "&#13;",
-};
 
 // XML element names we are willing to write: a conservative subset of XML's Name production.
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;

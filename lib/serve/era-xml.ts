@@ -13,6 +13,8 @@
  * @module
  */
 
+import { escapeXmlText, XML_FORBIDDEN } from "../xml.ts";
+
 /** The element name of one entry of each list the API answers with; other lists use `item`. */
 export const LIST_ITEM_NAMES: Readonly<Record<string, string>> = {
   certificates: "certificate",
@@ -52,20 +54,8 @@ function element(name: string, value: unknown): string {
 
 /** Escapes element text; characters XML cannot carry become U+FFFD. */
 export function escapeText(text: string): string {
-  return text
-    // deno-lint-ignore no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "\uFFFD")
-    .replace(/[&<>"'\r]/g, (c) => ENTITIES[c]);
+  return escapeXmlText(text.replace(new RegExp(XML_FORBIDDEN.source, "g"), "\uFFFD"));
 }
-
-const ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&apos;",
-  "\r": "&#13;",
-};
 
 /** Our member names are plain; anything else is made into a valid name rather than markup. */
 function safeName(name: string): string {
