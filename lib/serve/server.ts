@@ -308,10 +308,25 @@ function withHeaders(response: Response, extra: [string, string][]): Response {
   }
 }
 
+let stampMs = 0;
+let stamp = "";
+
 function accessLine(origin: string | null, method: string, path: string, reasonCode: number, started: number): string {
   const ms = (performance.now() - started).toFixed(1);
-  const shownOrigin = origin === null ? "-" : JSON.stringify(origin.slice(0, 200)).slice(1, -1);
-  return `${new Date().toISOString()} origin=${shownOrigin} ${method} ${
-    path.slice(0, 100)
-  } reasonCode=${reasonCode} ${ms}ms`;
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = new Date(now).toISOString();
+  }
+  const shownOrigin = origin === null ? "-" : shownOrigins.get(origin) ?? escapeOrigin(origin);
+  return `${stamp} origin=${shownOrigin} ${method} ${path.slice(0, 100)} reasonCode=${reasonCode} ${ms}ms`;
+}
+
+const shownOrigins = new Map<string, string>();
+
+/** An origin as the log shows it: at most 200 characters, control characters escaped (remembered, bounded). */
+function escapeOrigin(origin: string): string {
+  const shown = JSON.stringify(origin.slice(0, 200)).slice(1, -1);
+  if (shownOrigins.size < 1000) shownOrigins.set(origin, shown);
+  return shown;
 }
