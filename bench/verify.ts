@@ -12,6 +12,7 @@
  */
 
 import { type BenchResult, median } from "./result.ts";
+import { cmsVerifyArgs, opensslSign } from "../tests/helpers/openssl.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PKI = `${ROOT}/fixtures/pki`;
@@ -60,42 +61,9 @@ export async function benchVerify(options: VerifyBenchOptions = {}): Promise<Ver
     const file = Deno.openSync(content, { write: true, create: true });
     file.truncateSync(size);
     file.close();
-    await exec("openssl", [
-      "cms",
-      "-sign",
-      "-binary",
-      "-in",
-      content,
-      "-signer",
-      `${PKI}/v4-sign.pem`,
-      "-inkey",
-      `${PKI}/v4-sign.TEST-KEY.pem`,
-      "-certfile",
-      `${PKI}/citizen-ca.pem`,
-      "-outform",
-      "DER",
-      "-out",
-      sig,
-    ]);
+    await opensslSign("v4-sign", content, sig, { extra: ["-certfile", `${PKI}/citizen-ca.pem`] });
     const kortti = [`${ROOT}/kortti`, "verify", "--in", content, "--sig", sig, "--test-pki"];
-    const openssl = [
-      "openssl",
-      "cms",
-      "-verify",
-      "-binary",
-      "-inform",
-      "DER",
-      "-in",
-      sig,
-      "-content",
-      content,
-      "-CAfile",
-      `${PKI}/root-ca.pem`,
-      "-purpose",
-      "any",
-      "-out",
-      "/dev/null",
-    ];
+    const openssl = ["openssl", ...cmsVerifyArgs(sig, `${PKI}/root-ca.pem`, { content })];
     // One warm-up each (page cache, Deno's code cache), then alternate so that drift hits both alike.
     await timed(kortti);
     await timed(openssl);

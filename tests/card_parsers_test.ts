@@ -21,6 +21,7 @@ import { digestInfo } from "../lib/card/ias-ecc.ts";
 import { PinBlockedError, PinFormatError, PinWrongError, UnexpectedCardAnswerError } from "../lib/errors.ts";
 import { encodeAodf, encodeCdf, encodeOdf, encodePrkdf, encodeTokenInfo } from "../lib/virtual-card/pkcs15.ts";
 import { ROOT } from "./helpers/run_kortti.ts";
+import { openssl } from "./helpers/openssl.ts";
 
 Deno.test("the FCP gives the file size from tag 80, or 81 without it", () => {
   assertEquals(fcpFileSize(fromHex("6204 8102 068A")), 0x068a);
@@ -160,9 +161,9 @@ Deno.test("PKCS#15 directory files as the virtual card encodes them name keys, c
   );
 });
 
-async function openssl(args: string[]): Promise<string> {
-  const output = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  return new TextDecoder().decode(output.stdout);
+/** What `openssl x509 -in FILE -noout OPTIONS` prints on standard output (warnings on standard error left out). */
+async function x509Print(file: string, ...options: string[]): Promise<string> {
+  return (await openssl(["x509", "-in", file, "-noout", ...options])).stdout;
 }
 
 function derOf(pem: string): Uint8Array {
@@ -179,15 +180,15 @@ Deno.test("certificate descriptions agree with openssl on every fixture certific
       { name: "PIN2", reference: "82", triesLeft: 5, blocked: false },
       new Date("2030-01-01T00:00:00Z"),
     );
-    const fingerprint = (await openssl(["x509", "-in", file, "-noout", "-fingerprint", "-sha256"]))
+    const fingerprint = (await x509Print(file, "-fingerprint", "-sha256"))
       .split("=")[1].replace(/[:\s]/g, "").toLowerCase();
     assertEquals(info.sha256, fingerprint, name);
-    const serial = (await openssl(["x509", "-in", file, "-noout", "-serial"])).split("=")[1].trim().toLowerCase();
+    const serial = (await x509Print(file, "-serial")).split("=")[1].trim().toLowerCase();
     assertEquals(info.serialNumber, serial.replace(/^0+/, ""), name);
-    const dates = await openssl(["x509", "-in", file, "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"]);
+    const dates = await x509Print(file, "-startdate", "-enddate", "-dateopt", "iso_8601");
     const [start, end] = dates.trim().split("\n").map((l) => l.split("=")[1].replace(" ", "T").replace("Z", ".000Z"));
     assertEquals([info.notBefore, info.notAfter], [start, end], name);
-    const text = await openssl(["x509", "-in", file, "-noout", "-text"]);
+    const text = await x509Print(file, "-text");
     const expectedAlgorithm = text.includes("NIST CURVE: P-384")
       ? "EC P-384"
       : text.includes("NIST CURVE: P-256")
@@ -196,7 +197,7 @@ Deno.test("certificate descriptions agree with openssl on every fixture certific
     assertEquals(info.keyAlgorithm, expectedAlgorithm, name);
     assertEquals(info.keyUsage.includes("nonRepudiation"), text.includes("Non Repudiation"), name);
     assertEquals(info.keyUsage.includes("digitalSignature"), text.includes("Digital Signature"), name);
-    const subjectCn = (await openssl(["x509", "-in", file, "-noout", "-subject", "-nameopt", "utf8,sep_comma_plus"]))
+    const subjectCn = (await x509Print(file, "-subject", "-nameopt", "utf8,sep_comma_plus"))
       .match(/CN=([^,\n]+)/)?.[1];
     assertEquals(info.summary.subjectCommonName, subjectCn, name);
     assert(info.subject.startsWith("C=FI, "), info.subject);

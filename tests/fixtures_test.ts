@@ -7,13 +7,14 @@
 
 import { EMBEDDED_KEYS } from "../lib/virtual-card/profiles.generated.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
+import { openssl, type OpensslRun } from "./helpers/openssl.ts";
 
 const PKI = new URL("../fixtures/pki/", import.meta.url).pathname;
 const PROFILE_CERTS = ["v4-auth", "v4-sign", "v3-auth", "v3-sign", "org-auth", "org-sign"];
 
-async function openssl(args: string[], cwd = PKI): Promise<{ code: number; output: string }> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  return { code: out.code, output: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr) };
+/** Runs openssl in fixtures/pki/, where the file names below are. */
+function opensslInPki(args: string[]): Promise<OpensslRun> {
+  return openssl(args, { cwd: PKI });
 }
 
 function issuerOf(name: string): string {
@@ -22,12 +23,19 @@ function issuerOf(name: string): string {
 
 Deno.test("every certificate chains to the TEST root; expired.pem only at a time inside 2020", async () => {
   for (const name of [...PROFILE_CERTS, "revoked", "ocsp-responder"]) {
-    const result = await openssl(["verify", "-CAfile", "root-ca.pem", "-untrusted", issuerOf(name), `${name}.pem`]);
+    const result = await opensslInPki([
+      "verify",
+      "-CAfile",
+      "root-ca.pem",
+      "-untrusted",
+      issuerOf(name),
+      `${name}.pem`,
+    ]);
     assertEquals(result.code, 0, `${name}: ${result.output}`);
   }
-  const now = await openssl(["verify", "-CAfile", "root-ca.pem", "-untrusted", "citizen-ca.pem", "expired.pem"]);
+  const now = await opensslInPki(["verify", "-CAfile", "root-ca.pem", "-untrusted", "citizen-ca.pem", "expired.pem"]);
   assertMatch(now.output, /certificate has expired/);
-  const then = await openssl([
+  const then = await opensslInPki([
     "verify",
     "-attime",
     String(Date.parse("2020-06-01T00:00:00Z") / 1000),
@@ -42,7 +50,7 @@ Deno.test("every certificate chains to the TEST root; expired.pem only at a time
 
 Deno.test("authentication and signature certificates carry the DVV shape: key usages, EKUs, QC statements, AIA, CRL DP", async () => {
   for (const name of PROFILE_CERTS) {
-    const { output } = await openssl(["x509", "-in", `${name}.pem`, "-noout", "-text", "-nameopt", "utf8"]);
+    const { output } = await opensslInPki(["x509", "-in", `${name}.pem`, "-noout", "-text", "-nameopt", "utf8"]);
     assertMatch(output, /Subject: C ?= ?FI, .*serialNumber ?= ?\d{8}[A-Z], GN ?= ?\w+, SN ?= ?[^,]*TEST, CN ?= ?/);
     assertMatch(output, /Issuer: .*TEST/);
     assertMatch(output, /Not Before: Jan {2}1 00:00:00 2025 GMT[\s\S]*Not After : Jan {2}1 00:00:00 2045 GMT/);
@@ -58,7 +66,7 @@ Deno.test("authentication and signature certificates carry the DVV shape: key us
     } else {
       assertMatch(output, /Key Usage: critical\s+Non Repudiation\n/);
       // QCStatements: QcCompliance, QcSSCD, QcType esign
-      const der = await openssl(["asn1parse", "-in", `${name}.pem`]);
+      const der = await opensslInPki(["asn1parse", "-in", `${name}.pem`]);
       assertMatch(
         der.output,
         /qcStatements\s*\n.*\[HEX DUMP\]:30293008060604008E4601013008060604008E4601043013060604008E4601063009060704008E46010601/,
@@ -74,15 +82,15 @@ Deno.test("authentication and signature certificates carry the DVV shape: key us
     "org-sign": /Public-Key: \(2048 bit\)/,
   };
   for (const [name, pattern] of Object.entries(kinds)) {
-    assertMatch((await openssl(["x509", "-in", `${name}.pem`, "-noout", "-text"])).output, pattern, name);
+    assertMatch((await opensslInPki(["x509", "-in", `${name}.pem`, "-noout", "-text"])).output, pattern, name);
   }
 });
 
 Deno.test("each TEST key matches its certificate", async () => {
   const names = [...PROFILE_CERTS, "revoked", "expired", "ocsp-responder", "root-ca", "citizen-ca", "org-ca"];
   for (const name of names) {
-    const fromCert = await openssl(["x509", "-in", `${name}.pem`, "-pubkey", "-noout"]);
-    const fromKey = await openssl(["pkey", "-in", `${name}.TEST-KEY.pem`, "-pubout"]);
+    const fromCert = await opensslInPki(["x509", "-in", `${name}.pem`, "-pubkey", "-noout"]);
+    const fromKey = await opensslInPki(["pkey", "-in", `${name}.TEST-KEY.pem`, "-pubout"]);
     assertEquals(fromKey.code, 0, fromKey.output);
     assertEquals(fromKey.output, fromCert.output, name);
   }
@@ -90,11 +98,11 @@ Deno.test("each TEST key matches its certificate", async () => {
 
 Deno.test("the CRL of the citizen CA revokes revoked.pem and nothing else", async () => {
   const args = ["verify", "-crl_check", "-CRLfile", "citizen-ca.crl.pem", "-CAfile", "root-ca.pem", "-untrusted"];
-  const revoked = await openssl([...args, "citizen-ca.pem", "revoked.pem"]);
+  const revoked = await opensslInPki([...args, "citizen-ca.pem", "revoked.pem"]);
   assertMatch(revoked.output, /certificate revoked/);
-  const good = await openssl([...args, "citizen-ca.pem", "v4-sign.pem"]);
+  const good = await opensslInPki([...args, "citizen-ca.pem", "v4-sign.pem"]);
   assertEquals(good.code, 0, good.output);
-  const crl = await openssl(["crl", "-in", "citizen-ca.crl.pem", "-noout", "-text"]);
+  const crl = await opensslInPki(["crl", "-in", "citizen-ca.crl.pem", "-noout", "-text"]);
   assertMatch(crl.output, /Next Update: Jan {2}1 00:00:00 2045 GMT/);
 });
 
@@ -128,7 +136,7 @@ Deno.test("openssl ocsp with the committed index and responder key answers good 
   try {
     const ask = async (name: string) => {
       for (let attempt = 0;; attempt++) {
-        const result = await openssl([
+        const result = await opensslInPki([
           "ocsp",
           "-issuer",
           "citizen-ca.pem",

@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
 import { plugCard, stackTest, waitForCard } from "./helpers/stack.ts";
+import { openssl } from "./helpers/openssl.ts";
 import { fromHex } from "../lib/apdu.ts";
 import { openCard } from "../lib/open.ts";
 import { PinWrongError } from "../lib/errors.ts";
@@ -40,12 +41,8 @@ interface Listing {
 
 /** SHA-256 of the fixture certificate as openssl writes its DER. */
 async function fixtureSha256(profile: Profile, key: string): Promise<string> {
-  const der = await new Deno.Command("openssl", {
-    args: ["x509", "-in", `${ROOT}/fixtures/pki/${profile}-${key}.pem`, "-outform", "DER"],
-    stdout: "piped",
-  }).output();
-  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", der.stdout)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const der = await openssl(["x509", "-in", `${ROOT}/fixtures/pki/${profile}-${key}.pem`, "-outform", "DER"]);
+  return await sha256Hex(der.stdoutBytes);
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -7,6 +7,7 @@
 
 import { runKortti } from "./helpers/run_kortti.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
+import { opensslOk } from "./helpers/openssl.ts";
 
 /** One request a test server received. */
 interface Received {
@@ -55,10 +56,7 @@ function startServer(options: { failFirst?: number; tls?: boolean } = {}): Recor
 
 /** Makes a test CA and a server certificate for localhost and 127.0.0.1 signed by it. */
 async function makeTestTls(dir: string): Promise<{ caFile: string; cert: string; key: string }> {
-  const run = async (args: string[]) => {
-    const output = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" }).output();
-    if (!output.success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(output.stderr)}`);
-  };
+  const run = (args: string[]) => opensslOk(args, { cwd: dir });
   await run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"]);
   await run([
     "req",

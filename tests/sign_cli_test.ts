@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertMatch, assertNotMatch } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
+import { cmsVerifyArgs, opensslOk } from "./helpers/openssl.ts";
 
 const PKI = `${ROOT}/fixtures/pki`;
 const env = { SIGN_PIN: "123456", AUTH_PIN: "1234", WRONG_PIN: "999999" };
@@ -20,13 +21,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 
 function entries(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-}
-
-async function opensslOk(args: string[]): Promise<string> {
-  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert(out.success, text);
-  return text;
 }
 
 Deno.test("sign writes a detached CMS that openssl verifies against the test PKI, and --json describes it", async () => {
@@ -49,23 +43,7 @@ Deno.test("sign writes a detached CMS that openssl verifies against the test PKI
       `${dir}/cas.pem`,
       Deno.readTextFileSync(`${PKI}/root-ca.pem`) + Deno.readTextFileSync(`${PKI}/citizen-ca.pem`),
     );
-    await opensslOk([
-      "cms",
-      "-verify",
-      "-binary",
-      "-inform",
-      "DER",
-      "-in",
-      `${dir}/data.p7s`,
-      "-content",
-      `${dir}/data`,
-      "-CAfile",
-      `${dir}/cas.pem`,
-      "-purpose",
-      "any",
-      "-out",
-      "/dev/null",
-    ]);
+    await opensslOk(cmsVerifyArgs(`${dir}/data.p7s`, `${dir}/cas.pem`, { content: `${dir}/data` }));
     assertEquals(entries(dir), ["cas.pem", "data", "data.p7s"]);
   });
 });

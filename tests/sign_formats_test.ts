@@ -6,17 +6,12 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 import { openCard } from "../lib/open.ts";
 import { type SignFormat, signWithCard } from "../lib/sign/mod.ts";
 import type { HashName, KeyName } from "../lib/card/card.ts";
+import { cmsVerifyArgs, openssl } from "./helpers/openssl.ts";
 
 const PKI = new URL("../fixtures/pki/", import.meta.url).pathname;
 const PINS: Record<KeyName, string> = { auth: "1234", sign: "123456" };
 const HASHES: HashName[] = ["sha256", "sha384", "sha512"];
 const FORMATS: SignFormat[] = ["raw", "cms-detached", "cms", "cms-pades"];
-
-async function openssl(args: string[]): Promise<{ ok: boolean; out: string }> {
-  const result = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { ok: result.success, out: decode(result.stdout) + decode(result.stderr) };
-}
 
 const dir = Deno.makeTempDirSync({ prefix: "kortti-sign-formats-" });
 const data = `${dir}/data`;
@@ -60,31 +55,16 @@ async function checkOne(
       await openssl(["x509", "-inform", "DER", "-in", cert, "-pubkey", "-noout", "-out", pub]);
       const pss = rsaPadding === "pss" ? ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"] : [];
       const v = await openssl(["dgst", `-${hash}`, ...pss, "-verify", pub, "-signature", out, data]);
-      return v.ok && v.out.includes("Verified OK") ? undefined : `${name}: ${v.out.trim()}`;
+      return v.success && v.output.includes("Verified OK") ? undefined : `${name}: ${v.output.trim()}`;
     }
-    const content = format === "cms" ? [] : ["-content", data];
-    const v = await openssl([
-      "cms",
-      "-verify",
-      "-binary",
-      "-inform",
-      "DER",
-      "-in",
-      out,
-      ...content,
-      "-CAfile",
-      caFile,
-      "-purpose",
-      "any",
-      "-out",
-      `${out}.content`,
-    ]);
-    if (!v.ok) return `${name}: ${v.out.trim()}`;
+    const content = format === "cms" ? undefined : data;
+    const v = await openssl(cmsVerifyArgs(out, caFile, { content, out: `${out}.content` }));
+    if (!v.success) return `${name}: ${v.output.trim()}`;
     if (format === "cms") assertEquals(Deno.readFileSync(`${out}.content`), Deno.readFileSync(data));
     const printed = await openssl(["cms", "-cmsout", "-print", "-inform", "DER", "-in", out]);
-    const hasTime = printed.out.includes("signingTime");
+    const hasTime = printed.output.includes("signingTime");
     if (hasTime === (format === "cms-pades")) return `${name}: signing-time ${hasTime ? "present" : "missing"}`;
-    if (!printed.out.includes("signingCertificateV2")) return `${name}: no signing-certificate-v2`;
+    if (!printed.output.includes("signingCertificateV2")) return `${name}: no signing-certificate-v2`;
     return undefined;
   } catch (error) {
     return `${name}: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`;

@@ -3,9 +3,10 @@
  * `kortti virtual-card --vpcd`, kortti signing through `--reader`, openssl checking; and a card pulled mid-signature
  * exits 4 and leaves no file.
  */
-import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
+import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
 import { stackTest, waitForCard } from "./helpers/stack.ts";
+import { cmsVerifyArgs, opensslOk } from "./helpers/openssl.ts";
 
 const PKI = `${ROOT}/fixtures/pki`;
 const env = { SIGN_PIN: "123456" };
@@ -30,11 +31,6 @@ async function unplug(child: Deno.ChildProcess): Promise<void> {
   await waitForCard("Virtual PCD 00 00", false, 5000).catch(() => undefined);
 }
 
-async function opensslOk(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  assert(out.success, new TextDecoder().decode(out.stderr));
-}
-
 stackTest("through pcscd and vpcd, every profile's CMS and raw signatures verify with openssl", async (stack) => {
   const dir = await Deno.makeTempDir({ prefix: "kortti-sign-stack-" });
   try {
@@ -49,23 +45,7 @@ stackTest("through pcscd and vpcd, every profile's CMS and raw signatures verify
           { env },
         );
         assertEquals(cms.code, 0, cms.stderr);
-        await opensslOk([
-          "cms",
-          "-verify",
-          "-binary",
-          "-inform",
-          "DER",
-          "-in",
-          `${dir}/${profile}.p7s`,
-          "-content",
-          `${dir}/data`,
-          "-CAfile",
-          `${dir}/cas.pem`,
-          "-purpose",
-          "any",
-          "-out",
-          "/dev/null",
-        ]);
+        await opensslOk(cmsVerifyArgs(`${dir}/${profile}.p7s`, `${dir}/cas.pem`, { content: `${dir}/data` }));
         const raw = await runKortti([
           "sign",
           "--reader",

@@ -7,6 +7,7 @@
 
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
+import { opensslOk, opensslSign } from "./helpers/openssl.ts";
 
 const PKI = `${ROOT}/fixtures/pki`;
 const work = Deno.makeTempDirSync({ prefix: "kortti-verify-" });
@@ -15,31 +16,9 @@ const env = { XDG_DATA_HOME: `${work}/xdg`, HOME: work };
 const data = `${work}/data`;
 Deno.writeFileSync(data, crypto.getRandomValues(new Uint8Array(50_000)));
 
-async function openssl(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
 /** Signs `data` with a TEST PKI key via openssl; returns the CMS path. */
-async function opensslSign(profile: string, extra: string[] = [], name = profile): Promise<string> {
-  const out = `${work}/${name}.p7s`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-in",
-    data,
-    "-signer",
-    `${PKI}/${profile}.pem`,
-    "-inkey",
-    `${PKI}/${profile}.TEST-KEY.pem`,
-    "-outform",
-    "DER",
-    "-out",
-    out,
-    ...extra,
-  ]);
-  return out;
+function signData(profile: string, extra: string[] = [], name = profile): Promise<string> {
+  return opensslSign(profile, data, `${work}/${name}.p7s`, { extra });
 }
 
 async function verifyJson(args: string[]) {
@@ -63,7 +42,7 @@ function indexOf(haystack: Uint8Array, needle: number[]): number {
 }
 
 Deno.test("an openssl ECDSA P-384 CMS with the qualified key verifies under --test-pki, reported check by check", async () => {
-  const sig = await opensslSign("v4-sign", ["-md", "sha384"]);
+  const sig = await signData("v4-sign", ["-md", "sha384"]);
   const { code, report } = await verifyJson(["--in", data, "--sig", sig, "--test-pki"]);
   assertEquals(code, 0);
   assertEquals([report.valid, report.signatureValid, report.chainValid], [true, true, true]);
@@ -78,7 +57,7 @@ Deno.test("an openssl ECDSA P-384 CMS with the qualified key verifies under --te
 });
 
 Deno.test("the human verdict names the signer, the kind of signature and the time on one line", async () => {
-  const sig = await opensslSign("v4-sign", [], "v4-human");
+  const sig = await signData("v4-sign", [], "v4-human");
   const run = await runKortti(["verify", "--in", data, "--sig", sig, "--test-pki"], { env });
   assertEquals(run.code, 0);
   assertMatch(
@@ -88,15 +67,15 @@ Deno.test("the human verdict names the signer, the kind of signature and the tim
 });
 
 Deno.test("an authentication-key signature verifies and says it is not a qualified signature", async () => {
-  const sig = await opensslSign("v4-auth");
+  const sig = await signData("v4-auth");
   const run = await runKortti(["verify", "--in", data, "--sig", sig, "--test-pki"], { env });
   assertEquals(run.code, 0);
   assertMatch(run.stdout, /\(digitalSignature key, not a qualified signature\)/);
 });
 
 Deno.test("openssl RSA PKCS#1 v1.5 and RSA-PSS CMS verify, PSS parameters honoured", async () => {
-  const pkcs1 = await opensslSign("org-sign", [], "org-pkcs1");
-  const pss = await opensslSign("org-sign", ["-keyopt", "rsa_padding_mode:pss", "-md", "sha384"], "org-pss");
+  const pkcs1 = await signData("org-sign", [], "org-pkcs1");
+  const pss = await signData("org-sign", ["-keyopt", "rsa_padding_mode:pss", "-md", "sha384"], "org-pss");
   const a = await verifyJson(["--in", data, "--sig", pkcs1, "--test-pki"]);
   assertEquals([a.code, a.report.signatureAlgorithm], [0, "SHA256withRSA"]);
   const b = await verifyJson(["--in", data, "--sig", pss, "--test-pki"]);
@@ -104,35 +83,19 @@ Deno.test("openssl RSA PKCS#1 v1.5 and RSA-PSS CMS verify, PSS parameters honour
 });
 
 Deno.test("a PEM CMS with the content inside verifies from --in alone", async () => {
-  const out = `${work}/attached.pem`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-nodetach",
-    "-in",
-    data,
-    "-signer",
-    `${PKI}/v3-sign.pem`,
-    "-inkey",
-    `${PKI}/v3-sign.TEST-KEY.pem`,
-    "-outform",
-    "PEM",
-    "-out",
-    out,
-  ]);
+  const out = await opensslSign("v3-sign", data, `${work}/attached.pem`, { outform: "PEM", extra: ["-nodetach"] });
   const { code, report } = await verifyJson(["--in", out, "--test-pki"]);
   assertEquals([code, report.format, report.valid], [0, "cms", true]);
 });
 
 Deno.test("intermediates come from the CMS and trust from a --ca file (root only), no --test-pki needed", async () => {
-  const sig = await opensslSign("v3-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "with-chain");
+  const sig = await signData("v3-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "with-chain");
   const { code, report } = await verifyJson(["--in", data, "--sig", sig, "--ca", `${PKI}/root-ca.pem`]);
   assertEquals([code, report.chainValid], [0, true]);
 });
 
 Deno.test("trust anchors in $XDG_DATA_HOME/kortti/trust count by default", async () => {
-  const sig = await opensslSign("v4-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "trust-dir");
+  const sig = await signData("v4-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "trust-dir");
   const home = `${work}/xdg-trusting`;
   Deno.mkdirSync(`${home}/kortti/trust`, { recursive: true });
   Deno.copyFileSync(`${PKI}/root-ca.pem`, `${home}/kortti/trust/dvv-test-root.pem`);
@@ -143,7 +106,7 @@ Deno.test("trust anchors in $XDG_DATA_HOME/kortti/trust count by default", async
 });
 
 Deno.test("changed content: exit 1, the message digest differs", async () => {
-  const sig = await opensslSign("v4-sign", [], "content");
+  const sig = await signData("v4-sign", [], "content");
   const changed = flipByte(data, 100, `${work}/data-changed`);
   const { code, report } = await verifyJson(["--in", changed, "--sig", sig, "--test-pki"]);
   assertEquals([code, report.valid, report.signatureValid, report.chainValid], [1, false, false, true]);
@@ -151,7 +114,7 @@ Deno.test("changed content: exit 1, the message digest differs", async () => {
 });
 
 Deno.test("changed signature value: exit 1, the signature over the signed attributes does not verify", async () => {
-  const sig = await opensslSign("v4-sign", [], "sigvalue");
+  const sig = await signData("v4-sign", [], "sigvalue");
   // Without unsigned attributes the signature value ends the file; its last byte is part of the ECDSA s.
   const changed = flipByte(sig, -1, `${work}/sig-changed.p7s`);
   const { code, report } = await verifyJson(["--in", data, "--sig", changed, "--test-pki"]);
@@ -161,7 +124,7 @@ Deno.test("changed signature value: exit 1, the signature over the signed attrib
 });
 
 Deno.test("changed signed attribute (signing time): exit 1, the signature does not verify", async () => {
-  const sig = await opensslSign("v4-sign", [], "attr");
+  const sig = await signData("v4-sign", [], "attr");
   const bytes = Deno.readFileSync(sig);
   // signingTime OID 1.2.840.113549.1.9.5, then SET { UTCTime "YYMMDDhhmmssZ" }: change the last seconds digit.
   const oid = indexOf(bytes, [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05]);
@@ -176,7 +139,7 @@ Deno.test("changed signed attribute (signing time): exit 1, the signature does n
 });
 
 Deno.test("expired signer certificate: exit 1, says it expired before the signing time; --at inside its life passes", async () => {
-  const sig = await opensslSign("expired");
+  const sig = await signData("expired");
   const { code, report } = await verifyJson(["--in", data, "--sig", sig, "--test-pki"]);
   assertEquals([code, report.signatureValid, report.chainValid], [1, true, false]);
   assert(report.problems.some((p: string) => /VANHENTUNUT.*expired on 2021-01-01.*before the signing time/.test(p)));
@@ -185,7 +148,7 @@ Deno.test("expired signer certificate: exit 1, says it expired before the signin
 });
 
 Deno.test("without any trust anchor the chain is not trusted: exit 1, says where the chain ends", async () => {
-  const sig = await opensslSign("v4-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "untrusted");
+  const sig = await signData("v4-sign", ["-certfile", `${PKI}/citizen-ca.pem`], "untrusted");
   const { code, report } = await verifyJson(["--in", data, "--sig", sig]);
   assertEquals([code, report.signatureValid, report.chainValid], [1, true, false]);
   assert(
@@ -195,7 +158,7 @@ Deno.test("without any trust anchor the chain is not trusted: exit 1, says where
 });
 
 Deno.test("a self-signed signer trusted by --ca verifies; another anchor does not make it trusted", async () => {
-  await openssl([
+  await opensslOk([
     "req",
     "-x509",
     "-newkey",
@@ -212,22 +175,7 @@ Deno.test("a self-signed signer trusted by --ca verifies; another anchor does no
     "-days",
     "2",
   ]);
-  const sig = `${work}/self.p7s`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-in",
-    data,
-    "-signer",
-    `${work}/self.pem`,
-    "-inkey",
-    `${work}/self.key`,
-    "-outform",
-    "DER",
-    "-out",
-    sig,
-  ]);
+  const sig = await opensslSign({ cert: `${work}/self.pem`, key: `${work}/self.key` }, data, `${work}/self.p7s`);
   assertEquals((await verifyJson(["--in", data, "--sig", sig, "--ca", `${work}/self.pem`])).code, 0);
   const other = await verifyJson(["--in", data, "--sig", sig, "--ca", `${PKI}/root-ca.pem`]);
   assertEquals(other.code, 1);
@@ -241,24 +189,7 @@ Deno.test("a large detached content (hashed ahead in a worker) verifies, and a c
   const file = Deno.openSync(big, { write: true, create: true });
   file.truncateSync(40 * 1024 * 1024);
   file.close();
-  const sig = `${work}/big.p7s`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-md",
-    "sha512",
-    "-in",
-    big,
-    "-signer",
-    `${PKI}/v4-sign.pem`,
-    "-inkey",
-    `${PKI}/v4-sign.TEST-KEY.pem`,
-    "-outform",
-    "DER",
-    "-out",
-    sig,
-  ]);
+  const sig = await opensslSign("v4-sign", big, `${work}/big.p7s`, { extra: ["-md", "sha512"] });
   const ok = await verifyJson(["--in", big, "--sig", sig, "--test-pki"]);
   assertEquals([ok.code, ok.report.signatureAlgorithm], [0, "SHA512withECDSA"]);
   const handle = Deno.openSync(big, { write: true });
@@ -274,9 +205,9 @@ Deno.test("a certificate issued by a non-CA certificate breaks the chain: 'is no
   // v4-auth (a leaf, no basicConstraints cA) issues a certificate with its TEST key.
   const key = `${work}/sub.key`;
   const cert = `${work}/sub.pem`;
-  await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
-  await openssl(["req", "-new", "-key", key, "-subj", "/CN=ALAINEN-TEST", "-out", `${work}/sub.csr`]);
-  await openssl([
+  await opensslOk(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+  await opensslOk(["req", "-new", "-key", key, "-subj", "/CN=ALAINEN-TEST", "-out", `${work}/sub.csr`]);
+  await opensslOk([
     "x509",
     "-req",
     "-in",
@@ -292,24 +223,7 @@ Deno.test("a certificate issued by a non-CA certificate breaks the chain: 'is no
     "-out",
     cert,
   ]);
-  const sig = `${work}/sub.p7s`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-in",
-    data,
-    "-signer",
-    cert,
-    "-inkey",
-    key,
-    "-certfile",
-    `${PKI}/v4-auth.pem`,
-    "-outform",
-    "DER",
-    "-out",
-    sig,
-  ]);
+  const sig = await opensslSign({ cert, key }, data, `${work}/sub.p7s`, { extra: ["-certfile", `${PKI}/v4-auth.pem`] });
   const { code, report } = await verifyJson(["--in", data, "--sig", sig, "--test-pki"]);
   assertEquals([code, report.signatureValid, report.chainValid], [1, true, false]);
   assert(

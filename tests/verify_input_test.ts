@@ -6,6 +6,7 @@
 
 import { assert, assertEquals, assertMatch, assertNotMatch } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
+import { opensslOk, opensslSign } from "./helpers/openssl.ts";
 
 const PKI = `${ROOT}/fixtures/pki`;
 const work = Deno.makeTempDirSync({ prefix: "kortti-verify-in-" });
@@ -13,11 +14,6 @@ const env = { XDG_DATA_HOME: `${work}/xdg`, HOME: work };
 const data = `${work}/data`;
 Deno.writeFileSync(data, crypto.getRandomValues(new Uint8Array(30_000)));
 globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
-
-async function openssl(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
 
 function noCrash(run: { code: number; stderr: string }): void {
   assert(run.code === 2 || run.code === 7, `exit ${run.code}: ${run.stderr}`);
@@ -27,7 +23,7 @@ function noCrash(run: { code: number; stderr: string }): void {
 
 Deno.test("raw ECDSA signatures (DER and IEEE P1363, SHA-384) verify with --cert; the hash is found", async () => {
   const der = `${work}/v4.sig`;
-  await openssl(["dgst", "-sha384", "-sign", `${PKI}/v4-sign.TEST-KEY.pem`, "-out", der, data]);
+  await opensslOk(["dgst", "-sha384", "-sign", `${PKI}/v4-sign.TEST-KEY.pem`, "-out", der, data]);
   const a = await runKortti(
     ["verify", "--in", data, "--sig", der, "--cert", `${PKI}/v4-sign.pem`, "--test-pki", "--json"],
     { env },
@@ -36,7 +32,7 @@ Deno.test("raw ECDSA signatures (DER and IEEE P1363, SHA-384) verify with --cert
   const report = JSON.parse(a.stdout);
   assertEquals([report.format, report.signatureAlgorithm, report.signingTime], ["raw", "SHA384withECDSA", null]);
   const p1363 = `${work}/v4.p1363`;
-  await openssl([
+  await opensslOk([
     "pkeyutl",
     "-sign",
     "-inkey",
@@ -61,8 +57,8 @@ Deno.test("raw ECDSA signatures (DER and IEEE P1363, SHA-384) verify with --cert
 Deno.test("raw RSA PKCS#1 and PSS signatures verify; a changed file does not (exit 1)", async () => {
   const pkcs1 = `${work}/org.sig`;
   const pss = `${work}/org-pss.sig`;
-  await openssl(["dgst", "-sha256", "-sign", `${PKI}/org-sign.TEST-KEY.pem`, "-out", pkcs1, data]);
-  await openssl([
+  await opensslOk(["dgst", "-sha256", "-sign", `${PKI}/org-sign.TEST-KEY.pem`, "-out", pkcs1, data]);
+  await opensslOk([
     "dgst",
     "-sha512",
     "-sign",
@@ -109,22 +105,7 @@ Deno.test("random bytes as the signature: exit 7 with one line saying it is not 
 });
 
 Deno.test("a truncated CMS: exit 7, not a crash (PEM and DER)", async () => {
-  const sig = `${work}/whole.p7s`;
-  await openssl([
-    "cms",
-    "-sign",
-    "-binary",
-    "-in",
-    data,
-    "-signer",
-    `${PKI}/v4-sign.pem`,
-    "-inkey",
-    `${PKI}/v4-sign.TEST-KEY.pem`,
-    "-outform",
-    "DER",
-    "-out",
-    sig,
-  ]);
+  const sig = await opensslSign("v4-sign", data, `${work}/whole.p7s`);
   const whole = Deno.readFileSync(sig);
   for (const length of [1, 20, 700, whole.length - 1]) {
     Deno.writeFileSync(`${work}/trunc`, whole.subarray(0, length));

@@ -6,6 +6,7 @@
 
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { ROOT, runKortti } from "./helpers/run_kortti.ts";
+import { cmsSignArgs, opensslOk, opensslSign } from "./helpers/openssl.ts";
 
 const PKI = `${ROOT}/fixtures/pki`;
 const PORT = 38080;
@@ -15,28 +16,8 @@ const data = `${work}/data`;
 Deno.writeFileSync(data, crypto.getRandomValues(new Uint8Array(10_000)));
 globalThis.addEventListener("unload", () => Deno.removeSync(work, { recursive: true }));
 
-async function sign(profile: string): Promise<string> {
-  const out = `${work}/${profile}.p7s`;
-  const result = await new Deno.Command("openssl", {
-    args: [
-      "cms",
-      "-sign",
-      "-binary",
-      "-in",
-      data,
-      "-signer",
-      `${PKI}/${profile}.pem`,
-      "-inkey",
-      `${PKI}/${profile}.TEST-KEY.pem`,
-      "-outform",
-      "DER",
-      "-out",
-      out,
-    ],
-    stderr: "piped",
-  }).output();
-  assert(result.success, new TextDecoder().decode(result.stderr));
-  return out;
+function sign(profile: string): Promise<string> {
+  return opensslSign(profile, data, `${work}/${profile}.p7s`);
 }
 
 /** Starts `openssl ocsp` on port 38080 signing with the given responder; waits until it listens. */
@@ -150,10 +131,7 @@ Deno.test("CRL: a CRL of another issuer or one not signed by the issuer leaves r
   // The citizen CA's CRL re-signed by another key: same issuer name, signature does not verify.
   const forged = `${work}/forged.crl.pem`;
   const crlDer = `${work}/crl.der`;
-  await new Deno.Command("openssl", {
-    args: ["crl", "-in", `${PKI}/citizen-ca.crl.pem`, "-outform", "DER", "-out", crlDer],
-  })
-    .output();
+  await opensslOk(["crl", "-in", `${PKI}/citizen-ca.crl.pem`, "-outform", "DER", "-out", crlDer]);
   const bytes = Deno.readFileSync(crlDer);
   bytes[bytes.length - 3] ^= 0x01;
   Deno.writeFileSync(forged, bytes);
@@ -193,25 +171,10 @@ Deno.test("OCSP: a certificate the responder's index does not list is 'unknown',
         "-out",
         cert,
       ],
-      [
-        "cms",
-        "-sign",
-        "-binary",
-        "-in",
-        data,
-        "-signer",
-        cert,
-        "-inkey",
-        key,
-        "-outform",
-        "DER",
-        "-out",
-        `${work}/s.p7s`,
-      ],
+      cmsSignArgs({ cert, key }, data, `${work}/s.p7s`),
     ]
   ) {
-    const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr));
+    await opensslOk(args);
   }
   const responder = await startResponder();
   try {

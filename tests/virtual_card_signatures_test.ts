@@ -8,6 +8,7 @@
 import { fromHex, toHex } from "../lib/apdu.ts";
 import { VirtualCard, type VirtualProfile } from "../lib/virtual-card/mod.ts";
 import { assertEquals } from "./helpers/assert.ts";
+import { openssl } from "./helpers/openssl.ts";
 
 const SELECT_AID = fromHex("00A4040C0CA000000063504B43532D3135");
 
@@ -43,11 +44,6 @@ function ecdsaDer(raw: Uint8Array): Uint8Array {
   const half = raw.length / 2;
   const body = [...derInteger(raw.subarray(0, half)), ...derInteger(raw.subarray(half))];
   return new Uint8Array([0x30, ...(body.length > 127 ? [0x81, body.length] : [body.length]), ...body]);
-}
-
-async function openssl(args: string[]): Promise<{ code: number; output: string }> {
-  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  return { code: out.code, output: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr) };
 }
 
 interface Case {
