@@ -53,7 +53,7 @@ Deno.test({
   async fn() {
     const okPort = 8731, badPort = 8732;
     const allowed = `http://127.0.0.1:${okPort}`;
-    const serve = await startServe({ origins: [allowed], port: 53952 });
+    const serve = await startServe({ origins: [allowed], port: 53968 });
     const browserHome = `${serve.dir}/browser-home`;
     await Deno.mkdir(browserHome);
     const script = await bundleToolkit(serve.dir);
@@ -80,7 +80,7 @@ Deno.test({
       const page = await untrusting.newPage();
       await page.goto(`${allowed}/`);
       const outcome = await page.evaluate(() =>
-        fetch("https://localhost:53952/version").then(() => "answered", (e) => `failed: ${e}`)
+        fetch("https://localhost:53968/version").then(() => "answered", (e) => `failed: ${e}`)
       );
       assertMatch(outcome, /^failed/);
     } finally {
@@ -106,7 +106,7 @@ Deno.test({
           client.sign({ version: version.version, ...request }, method);
         return {
           version,
-          viaIp: await new scs.ScsClient({ baseUrl: "https://127.0.0.1:53952" }).version(),
+          viaIp: await new scs.ScsClient({ baseUrl: "https://127.0.0.1:53968" }).version(),
           cms: await sign({
             selector: { keyusages: ["nonrepudiation"] },
             content,
@@ -136,7 +136,7 @@ Deno.test({
             signatureType: "signature",
           }),
         };
-      }, { base: "https://localhost:53952", content: b64(content), digest: b64(digest), login });
+      }, { base: "https://localhost:53968", content: b64(content), digest: b64(digest), login });
       assertEquals(results.version.version, "1.3");
       assertEquals(results.viaIp.signatureTypes, "signature, cms, cms-pades");
       for (const name of ["cms", "pades", "raw"] as const) {
@@ -154,7 +154,7 @@ Deno.test({
       const refused = await other.evaluate(async () => {
         const scs = await import("/scs.js");
         try {
-          await new scs.ScsClient({ baseUrl: "https://localhost:53952" }).version();
+          await new scs.ScsClient({ baseUrl: "https://localhost:53968" }).version();
           return "answered";
         } catch (e) {
           return `refused: ${(e as Error).message}`;

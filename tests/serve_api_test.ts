@@ -337,7 +337,7 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       });
       assertEquals(badPre.status, 403);
       assertEquals(badPre.headers.get("access-control-allow-origin"), null);
-      for (const host of ["rebind.example:53952", "localhost:1234", "127.0.0.1", "localhost.evil:53952"]) {
+      for (const host of ["rebind.example:53960", "localhost:1234", "127.0.0.1", "localhost.evil:53960"]) {
         const out = await run("curl", [
           "-sk",
           "--http1.1",
@@ -351,7 +351,7 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
         assertEquals(answer.reasonCode, 403, host);
         assert(!("httpMethods" in answer));
       }
-      for (const host of ["localhost:53952", "[::1]:53952", "erasmartcard.ehoito.fi:53952"]) {
+      for (const host of ["localhost:53960", "[::1]:53960", "erasmartcard.ehoito.fi:53960"]) {
         const out = await run("curl", [
           "-sk",
           "--http1.1",
@@ -369,7 +369,7 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       const code = await serve.stop();
       assertEquals(code, 0);
       const log = serve.stderr();
-      assertMatch(log, /listening on https:\/\/127\.0\.0\.1:53952/);
+      assertMatch(log, /listening on https:\/\/127\.0\.0\.1:53960/);
       assertMatch(log, /CA: .*ca\.pem \(SHA-256 /);
       assertMatch(log, /browsers do not trust this CA yet/);
       assertMatch(log, /origin=https:\/\/app\.example\.test POST \/sign reasonCode=200 [\d.]+ms/);

@@ -23,7 +23,7 @@ export interface StartServeOptions {
   origins?: string[];
   /** Virtual card profile (default v4); null for a PC/SC reader (then pass `--reader` in `args`). */
   profile?: "v3" | "v4" | "org" | null;
-  /** SCS port (default 53952). */
+  /** SCS port (default 53960: tests never take the real 53952, which a user's service may hold). */
   port?: number;
   /** Extra arguments. */
   args?: string[];
@@ -110,7 +110,7 @@ for line in sys.stdin:
 export async function startServe(options: StartServeOptions = {}): Promise<RunningServe> {
   const dir = await Deno.makeTempDir({ prefix: "kortti-serve-test-" });
   const dataDir = options.dataDir ?? `${dir}/data`;
-  const port = options.port ?? 53952;
+  const port = options.port ?? 53960;
   const pinentry = `${dir}/pinentry`;
   const hook = (options.onGetPin ?? "pass").split("\n").join("\n        ");
   await Deno.writeTextFile(pinentry, PINENTRY.replace("ON_GETPIN", hook), { mode: 0o755 });
