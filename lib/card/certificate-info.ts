@@ -18,6 +18,7 @@
 import type { CardCertificate, KeyName, PinState } from "./card.ts";
 import { certificateFacts, commonNameOf, derLength } from "./cert-facts.ts";
 import { parseTlv, type Tlv } from "./tlv.ts";
+import { KEY_USAGE_NAMES } from "../key-usage.ts";
 
 /** The JSON shape of a certificate in `list-certs --json` (docs/cli.md). */
 export interface CertificateInfo {
@@ -71,18 +72,6 @@ const NAME_LABELS: Record<string, string> = {
   "2.5.4.97": "organizationIdentifier",
   "1.2.840.113549.1.9.1": "emailAddress",
 };
-
-const KEY_USAGE_NAMES = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-];
 
 /** OID 2.5.29.15 keyUsage. */
 const OID_KEY_USAGE = "2.5.29.15";

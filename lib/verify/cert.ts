@@ -25,6 +25,7 @@ import {
   type Name,
 } from "@peculiar/asn1-x509";
 import { InputFormatError } from "../errors.ts";
+import { KEY_USAGE_NAMES } from "../key-usage.ts";
 
 /** The OID of id-ad-ocsp (RFC 5280), the access method of an OCSP responder in AIA. */
 const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
@@ -32,19 +33,6 @@ const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
 const ID_PE_QC_STATEMENTS = "1.3.6.1.5.5.7.1.3";
 /** DER of the OID id-etsi-qcs-QcCompliance (0.4.0.1862.1.1), searched inside qcStatements. */
 const QC_COMPLIANCE_DER = Uint8Array.of(0x06, 0x06, 0x04, 0x00, 0x8e, 0x46, 0x01, 0x01);
-
-/** Names of the key usage bits, in bit order (RFC 5280 4.2.1.3). */
-const KEY_USAGE_NAMES = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-] as const;
 
 /** One certificate, parsed, with the facts verification uses. */
 export interface CertInfo {
