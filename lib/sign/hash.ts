@@ -76,12 +76,7 @@ export function hashBytes(bytes: Uint8Array, hash: HashName): Uint8Array {
  */
 export async function hashPath(path: string, hash: HashName, options: HashOptions = {}): Promise<Uint8Array> {
   if (path === "-") return await hashReader(Deno.stdin, hash, undefined, options);
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (error) {
-    throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
-  }
+  const file = openToRead(path);
   try {
     const info = file.statSync();
     if (info.isDirectory) throw new IoError(`${path} is a directory`, { hint: "give a file to --in" });
@@ -112,12 +107,7 @@ export async function hashReader(
   let bytes = 0;
   let blocks = 0;
   for (;;) {
-    let n: number | null;
-    try {
-      n = reader.readSync(buffer);
-    } catch (error) {
-      throw new IoError(`cannot read ${name} (${describeError(error)})`, { cause: error });
-    }
+    const n = readSome(reader, buffer, name);
     if (n === null) break;
     hasher.update(n === buffer.length ? buffer : buffer.subarray(0, n));
     bytes += n;
@@ -125,6 +115,28 @@ export async function hashReader(
     if (++blocks % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return new Uint8Array(hasher.digest());
+}
+
+/** Opens a file to read; a missing or unreadable one is an `IoError` (exit 7). */
+function openToRead(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
+  }
+}
+
+/** One `readSync` into `buffer` (null at the end); a read error is an `IoError` that names what was read. */
+function readSome(
+  reader: { readSync(buffer: Uint8Array): number | null },
+  buffer: Uint8Array,
+  name: string,
+): number | null {
+  try {
+    return reader.readSync(buffer);
+  } catch (error) {
+    throw new IoError(`cannot read ${name} (${describeError(error)})`, { cause: error });
+  }
 }
 
 /** A short reason for a file system error. */
@@ -171,12 +183,7 @@ export async function readAndHash(
     let length = 0;
     const block = new Uint8Array(options.blockSize ?? BLOCK);
     for (;;) {
-      let n: number | null;
-      try {
-        n = Deno.stdin.readSync(block);
-      } catch (error) {
-        throw new IoError(`cannot read standard input (${describeError(error)})`, { cause: error });
-      }
+      const n = readSome(Deno.stdin, block, "standard input");
       if (n === null) break;
       const copy = block.slice(0, n);
       hasher.update(copy);
@@ -192,12 +199,7 @@ export async function readAndHash(
     }
     return { buffer, start: options.headRoom, length, digest: new Uint8Array(hasher.digest()) };
   }
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (error) {
-    throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
-  }
+  const file = openToRead(path);
   try {
     const size = file.statSync().size;
     const buffer = new Uint8Array(options.headRoom + size + options.tailRoom);
@@ -212,12 +214,7 @@ export async function readAndHash(
         break;
       }
       const view = buffer.subarray(options.headRoom + length, options.headRoom + length + room);
-      let n: number | null;
-      try {
-        n = file.readSync(view);
-      } catch (error) {
-        throw new IoError(`cannot read ${path} (${describeError(error)})`, { cause: error });
-      }
+      const n = readSome(file, view, path);
       if (n === null) break;
       hasher.update(view.subarray(0, n));
       length += n;
