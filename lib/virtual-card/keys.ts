@@ -14,6 +14,7 @@
  * @module
  */
 
+import { fromHex } from "../apdu.ts";
 import type { KeyAlgorithm } from "./profiles.ts";
 
 /** Hash algorithms by the high nibble of the algorithm byte. */
@@ -28,91 +29,11 @@ export const HASH_LENGTH: Record<HashAlgorithm, number> = {
 };
 
 /** DER prefix of the DigestInfo of each hash (the digest follows). */
-const DIGEST_INFO_PREFIX: Record<HashAlgorithm, number[]> = {
-  "SHA-224": [
-    0x30,
-    0x2d,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x04,
-    0x05,
-    0x00,
-    0x04,
-    0x1c,
-  ],
-  "SHA-256": [
-    0x30,
-    0x31,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x01,
-    0x05,
-    0x00,
-    0x04,
-    0x20,
-  ],
-  "SHA-384": [
-    0x30,
-    0x41,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x02,
-    0x05,
-    0x00,
-    0x04,
-    0x30,
-  ],
-  "SHA-512": [
-    0x30,
-    0x51,
-    0x30,
-    0x0d,
-    0x06,
-    0x09,
-    0x60,
-    0x86,
-    0x48,
-    0x01,
-    0x65,
-    0x03,
-    0x04,
-    0x02,
-    0x03,
-    0x05,
-    0x00,
-    0x04,
-    0x40,
-  ],
+const DIGEST_INFO_PREFIX: Record<HashAlgorithm, Uint8Array> = {
+  "SHA-224": fromHex("302D300D06096086480165030402040500041C"),
+  "SHA-256": fromHex("3031300D060960864801650304020105000420"),
+  "SHA-384": fromHex("3041300D060960864801650304020205000430"),
+  "SHA-512": fromHex("3051300D060960864801650304020305000440"),
 };
 
 /**
@@ -142,7 +63,7 @@ export function digestInfo(hash: HashAlgorithm, digest: Uint8Array): Uint8Array 
  * ```
  */
 export function digestInfoHash(data: Uint8Array): HashAlgorithm | undefined {
-  for (const [hash, prefix] of Object.entries(DIGEST_INFO_PREFIX) as [HashAlgorithm, number[]][]) {
+  for (const [hash, prefix] of Object.entries(DIGEST_INFO_PREFIX) as [HashAlgorithm, Uint8Array][]) {
     if (data.length !== prefix.length + HASH_LENGTH[hash]) continue;
     if (prefix.every((b, i) => data[i] === b)) return hash;
   }
