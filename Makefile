@@ -7,7 +7,7 @@ DENO := $(CURDIR)/tools/node_modules/.bin/deno
 export DENO_DIR := $(CURDIR)/tools/deno_dir
 export DENO_NO_UPDATE_CHECK := 1
 APT_PACKAGES := pcscd libpcsclite1 vsmartcard-vpcd opensc pcsc-tools openssl libnss3-tools chromium \
-                poppler-utils xdg-utils pinentry-curses iproute2 util-linux procps curl python3
+                poppler-utils xdg-utils pinentry-curses iproute2 util-linux procps curl python3 time
 TS_FILES = $(shell git ls-files '*.ts' 2>/dev/null; ls cli/*.ts lib/*.ts lib/*/*.ts ffi/*.ts tests/*.ts tests/*/*.ts bench/*.ts mod.ts 2>/dev/null)
 PREFIX ?= $(HOME)/.local
 TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-msvc
