@@ -12,5 +12,6 @@ tests/stack/isolate.sh "$deno" test --allow-all --no-check "${args[@]}" 2>&1 | t
 code=${PIPESTATUS[0]}
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
 passed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
-echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+ignored=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) ignored.*/\1/p')
+echo "tests: ${passed:-0} passed, ${failed:-0} failed${ignored:+, $ignored skipped}"
 exit "$code"
