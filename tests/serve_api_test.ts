@@ -30,6 +30,8 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       assertEquals(r.headers.get("access-control-allow-origin"), ORIGIN);
       assertEquals(r.headers.get("vary"), "Origin");
       assertMatch(r.headers.get("content-type") ?? "", /^application\/json/);
+      // The allowed methods and headers answer preflights only: browsers read them nowhere else.
+      assertEquals(r.headers.get("access-control-allow-methods"), null);
     });
 
     await t.step("cms with the signature key verifies with openssl; chain is leaf first", async () => {
@@ -330,6 +332,8 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       assertEquals(pre.headers.get("access-control-allow-origin"), ORIGIN);
       assertEquals(pre.headers.get("access-control-allow-private-network"), "true");
       assertEquals(pre.headers.get("access-control-allow-methods"), "GET, POST");
+      assertEquals(pre.headers.get("access-control-allow-headers"), "Accept, Content-Type");
+      assertEquals(pre.headers.get("vary"), "Origin");
       const badPre = await serve.request("/sign", {
         method: "OPTIONS",
         origin: "https://evil.example",

@@ -47,6 +47,7 @@ export type OriginVerdict =
 export class OriginPolicy {
   readonly #origins: Set<string>;
   readonly #seen = new Map<string, boolean>();
+  readonly #hostsSeen = new Map<string, boolean>();
   /** Whether requests without Origin are served. */
   readonly allowNoOrigin: boolean;
 
@@ -92,6 +93,16 @@ export class OriginPolicy {
    */
   hostAllowed(host: string | null, port: number): boolean {
     if (!host) return false;
+    // Asked on every request too: remembered like the origins (bounded).
+    const key = `${port} ${host}`;
+    const known = this.#hostsSeen.get(key);
+    if (known !== undefined) return known;
+    const allowed = this.#judgeHost(host, port);
+    if (this.#hostsSeen.size < 4096) this.#hostsSeen.set(key, allowed);
+    return allowed;
+  }
+
+  #judgeHost(host: string, port: number): boolean {
     const match = host.trim().toLowerCase().match(/^(\[[0-9a-f:.]+\]|[^:]+):(\d+)$/);
     if (!match) return false;
     if (Number(match[2]) !== port) return false;
@@ -155,22 +166,28 @@ export async function readOriginsFile(dataDir: string): Promise<{ origins: strin
 
 /**
  * The CORS headers for an allowed origin: the origin reflected, never `*`, and `Vary: Origin` always (also on
- * refusals, so that caches never mix answers for different origins).
+ * refusals, so that caches never mix answers for different origins). The allowed methods and request headers answer
+ * a preflight (browsers read them nowhere else), and the private-network grant a preflight that asks for it.
  *
  * @example
  * ```ts
  * import { corsHeaders } from "./policy.ts";
- * const headers = corsHeaders("https://a.example", false);
- * console.log(headers.get("access-control-allow-origin"));
+ * const headers = corsHeaders("https://a.example", { preflight: true });
+ * console.log(headers.get("access-control-allow-origin"), headers.get("access-control-allow-methods"));
  * ```
  */
-export function corsHeaders(origin: string | undefined, privateNetwork: boolean): Headers {
+export function corsHeaders(
+  origin: string | undefined,
+  { preflight = false, privateNetwork = false }: { preflight?: boolean; privateNetwork?: boolean } = {},
+): Headers {
   const headers = new Headers({ "Vary": "Origin" });
   if (origin === undefined) return headers;
   headers.set("Access-Control-Allow-Origin", origin);
-  headers.set("Access-Control-Allow-Methods", "GET, POST");
-  headers.set("Access-Control-Allow-Headers", "Accept, Content-Type");
-  if (privateNetwork) headers.set("Access-Control-Allow-Private-Network", "true");
+  if (preflight) {
+    headers.set("Access-Control-Allow-Methods", "GET, POST");
+    headers.set("Access-Control-Allow-Headers", "Accept, Content-Type");
+    if (privateNetwork) headers.set("Access-Control-Allow-Private-Network", "true");
+  }
   return headers;
 }
 

@@ -186,7 +186,8 @@ export function startListener(ctx: ServeContext, options: ListenerOptions): Prom
 
 /**
  * The guard every listener puts in front of its app: Host check, Origin policy, CORS and preflights, the declared
- * body size, JSON for every failure, and the access log.
+ * body size, JSON for every failure, and the access log. An answer the app gives at once (`/version`) is sealed and
+ * returned at once: no promise on the hot path.
  *
  * @example
  * ```ts
@@ -199,54 +200,68 @@ export function guardedHandler(
   ctx: ServeContext,
   port: number,
   app: FetchApp,
-): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
-  return async (request, _info) => {
+): (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> {
+  return (request, _info) => {
     const started = performance.now();
+    const method = request.method;
     const url = hostAndPath(request.url);
     const originHeader = request.headers.get("origin");
-    const mayHaveBody = request.method !== "GET" && request.method !== "HEAD";
-    let response: Response;
+    const mayHaveBody = method !== "GET" && method !== "HEAD";
     let grantedOrigin: string | undefined;
-    try {
+
+    /** The answer of the guard, or of the app for a request that passes it. */
+    const answer = (): Response | Promise<Response> => {
       // The URL's host is the Host header (HTTP/1.1) or :authority (HTTP/2).
       if (!ctx.policy.hostAllowed(url.host, port)) {
         // Not an SCS answer (no version): a page reached us under a foreign name, e.g. by DNS rebinding.
-        response = jsonAnswer(
-          failure(ReasonCode.forbidden, `Host '${url.host}' is not this service`, null),
-          421,
-        );
-      } else {
-        const verdict = ctx.policy.judgeOrigin(originHeader);
-        if (!verdict.allowed) {
-          response = jsonAnswer(
-            failure(ReasonCode.forbidden, verdict.reason),
-            request.method === "OPTIONS" ? 403 : 200,
-          );
-        } else {
-          grantedOrigin = verdict.origin;
-          if (request.method === "OPTIONS") {
-            response = new Response(null, { status: 204, headers: { "Access-Control-Max-Age": "600" } });
-          } else if (mayHaveBody && declaredTooLarge(request.headers, ctx.bodyLimit)) {
-            response = tooLarge(ctx.bodyLimit);
-          } else {
-            response = await app.fetch(request);
-          }
-        }
+        return jsonAnswer(failure(ReasonCode.forbidden, `Host '${url.host}' is not this service`, null), 421);
       }
+      const verdict = ctx.policy.judgeOrigin(originHeader);
+      if (!verdict.allowed) {
+        return jsonAnswer(failure(ReasonCode.forbidden, verdict.reason), method === "OPTIONS" ? 403 : 200);
+      }
+      grantedOrigin = verdict.origin;
+      if (method === "OPTIONS") {
+        return new Response(null, { status: 204, headers: { "Access-Control-Max-Age": "600" } });
+      }
+      if (mayHaveBody && declaredTooLarge(request.headers, ctx.bodyLimit)) return tooLarge(ctx.bodyLimit);
+      return app.fetch(request);
+    };
+
+    /** The CORS headers and the access-log line, on every answer. */
+    const seal = (response: Response, reasonCode = reasonCodeOf(response)): Response => {
+      const preflight = method === "OPTIONS";
+      const privateNetwork = preflight &&
+        request.headers.get("access-control-request-private-network") === "true";
+      const sealed = withHeaders(response, corsHeaderList(grantedOrigin, preflight, privateNetwork));
+      ctx.log(accessLine(originHeader, method, url.pathname, reasonCode, started));
+      return sealed;
+    };
+
+    const sealLater = async (answered: Promise<Response>): Promise<Response> => {
+      let response = await answered.catch((e: unknown) => internalError(ctx, e));
+      // A body left unread makes some HTTP/2 clients drop the answer: read (a bounded amount of) it first.
+      if (mayHaveBody && request.body !== null && !request.bodyUsed) await drainBody(request);
+      const reasonCode = reasonCodeOf(response);
+      if (app.presentAnswer) response = await app.presentAnswer(request, response);
+      return seal(response, reasonCode);
+    };
+
+    let answered: Response | Promise<Response>;
+    try {
+      answered = answer();
     } catch (e) {
-      ctx.log(`kortti serve: internal error: ${e instanceof Error ? e.message : String(e)}`);
-      response = jsonAnswer(failure(ReasonCode.cardError, "internal error"), 500);
+      answered = internalError(ctx, e);
     }
-    // A body left unread makes some HTTP/2 clients drop the answer: read (a bounded amount of) it first.
-    if (mayHaveBody && request.body !== null && !request.bodyUsed) await drainBody(request);
-    const privateNetwork = request.method === "OPTIONS" &&
-      request.headers.get("access-control-request-private-network") === "true";
-    const reasonCode = reasonCodeOf(response);
-    if (app.presentAnswer) response = await app.presentAnswer(request, response);
-    const merged = withHeaders(response, corsHeaderList(grantedOrigin, privateNetwork));
-    ctx.log(accessLine(originHeader, request.method, url.pathname, reasonCode, started));
-    return merged;
+    return answered instanceof Response && !mayHaveBody && !app.presentAnswer
+      ? seal(answered)
+      : sealLater(Promise.resolve(answered));
   };
+}
+
+function internalError(ctx: ServeContext, e: unknown): Response {
+  ctx.log(`kortti serve: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  return jsonAnswer(failure(ReasonCode.cardError, "internal error"), 500);
 }
 
 /**
@@ -280,11 +295,11 @@ function hostAndPath(href: string): { host: string; pathname: string } {
 const corsCache = new Map<string, [string, string][]>();
 
 /** The CORS header pairs for an origin, made once per allowed origin (the list is short and fixed). */
-function corsHeaderList(origin: string | undefined, privateNetwork: boolean): [string, string][] {
-  const key = `${privateNetwork ? "1" : "0"}${origin ?? ""}`;
+function corsHeaderList(origin: string | undefined, preflight: boolean, privateNetwork: boolean): [string, string][] {
+  const key = `${preflight ? (privateNetwork ? "2" : "1") : "0"}${origin ?? ""}`;
   let list = corsCache.get(key);
   if (!list) {
-    list = [...corsHeaders(origin, privateNetwork)];
+    list = [...corsHeaders(origin, { preflight, privateNetwork })];
     if (corsCache.size < 1000) corsCache.set(key, list);
   }
   return list;
