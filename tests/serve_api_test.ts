@@ -30,8 +30,9 @@ Deno.test("serve on the v4 virtual card: API, signatures, selector, PIN dialog, 
       assertEquals(r.headers.get("access-control-allow-origin"), ORIGIN);
       assertEquals(r.headers.get("vary"), "Origin");
       assertMatch(r.headers.get("content-type") ?? "", /^application\/json/);
-      // The allowed methods and headers answer preflights only: browsers read them nowhere else.
-      assertEquals(r.headers.get("access-control-allow-methods"), null);
+      // docs/scs-api.md: every answer carries the allowed methods and headers.
+      assertEquals(r.headers.get("access-control-allow-methods"), "GET, POST");
+      assertEquals(r.headers.get("access-control-allow-headers"), "Accept, Content-Type");
     });
 
     await t.step("cms with the signature key verifies with openssl; chain is leaf first", async () => {

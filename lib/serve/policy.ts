@@ -166,8 +166,8 @@ export async function readOriginsFile(dataDir: string): Promise<{ origins: strin
 
 /**
  * The CORS headers for an allowed origin: the origin reflected, never `*`, and `Vary: Origin` always (also on
- * refusals, so that caches never mix answers for different origins). The allowed methods and request headers answer
- * a preflight (browsers read them nowhere else), and the private-network grant a preflight that asks for it.
+ * refusals, so that caches never mix answers for different origins), the allowed methods and request headers on every
+ * answer as docs/scs-api.md describes, and the private-network grant only to a preflight that asks for it.
  *
  * @example
  * ```ts
@@ -183,11 +183,10 @@ export function corsHeaders(
   const headers = new Headers({ "Vary": "Origin" });
   if (origin === undefined) return headers;
   headers.set("Access-Control-Allow-Origin", origin);
-  if (preflight) {
-    headers.set("Access-Control-Allow-Methods", "GET, POST");
-    headers.set("Access-Control-Allow-Headers", "Accept, Content-Type");
-    if (privateNetwork) headers.set("Access-Control-Allow-Private-Network", "true");
-  }
+  // docs/scs-api.md: every answer names the methods and headers (peers do, and clients may look for them).
+  headers.set("Access-Control-Allow-Methods", "GET, POST");
+  headers.set("Access-Control-Allow-Headers", "Accept, Content-Type");
+  if (preflight && privateNetwork) headers.set("Access-Control-Allow-Private-Network", "true");
   return headers;
 }
 
