@@ -70,6 +70,8 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteA
   try {
     const file = Deno.openSync(temporary, { write: true, createNew: true, mode: options.mode ?? 0o644 });
     created = true;
+    // An explicit mode is meant exactly (a data-directory key is 0600, a certificate 0644), whatever the umask.
+    if (options.mode !== undefined && Deno.build.os !== "windows") Deno.chmodSync(temporary, options.mode);
     try {
       let at = 0;
       while (at < bytes.length) at += file.writeSync(bytes.subarray(at));

@@ -35,7 +35,7 @@ import { createWebEidToken } from "../webeid.ts";
 import { failure, type FailureBody, jsonAnswer, ReasonCode } from "./answers.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
 import { wantsXml, xmlResponse } from "./era-xml.ts";
-import { writeFileAtomic } from "./files.ts";
+import { writeDataFile } from "./files.ts";
 import { QueueFullError } from "./queue.ts";
 import { parseSignJson, parseSignQuery } from "./request.ts";
 import { answerSign, VERSION_ANSWER } from "./scs.ts";
@@ -124,7 +124,7 @@ export async function presentAnswer(request: Request, response: Response): Promi
  */
 export async function recordEraPort(dataDir: string, port: number): Promise<() => Promise<void>> {
   const path = `${dataDir}/${ERA_PORT_FILE}`;
-  await writeFileAtomic(path, `${port}\n`, 0o644);
+  await writeDataFile(path, `${port}\n`, 0o644);
   return async () => {
     try {
       if ((await Deno.readTextFile(path)).trim() === String(port)) await Deno.remove(path);

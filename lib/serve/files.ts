@@ -4,11 +4,13 @@
  *
  * @example
  * ```ts
- * import { defaultDataDir, writeFileAtomic } from "./files.ts";
+ * import { defaultDataDir, writeDataFile } from "./files.ts";
  * await writeFileAtomic(`${defaultDataDir()}/example.txt`, new TextEncoder().encode("hi"), 0o600);
  * ```
  * @module
  */
+
+import { writeFileAtomic } from "../fs.ts";
 
 /**
  * The data directory: `$XDG_DATA_HOME/kortti`, else `~/.local/share/kortti` (`%LOCALAPPDATA%\kortti` on Windows).
@@ -28,27 +30,20 @@ export function defaultDataDir(env: (name: string) => string | undefined = (n) =
 }
 
 /**
- * Writes a file atomically with the given mode: the data goes to a temporary file next to it, which is then renamed.
+ * Writes a data-directory file atomically with exactly the given mode (keys 0600), creating the directory (0700)
+ * when needed; an existing file is replaced. The write itself is lib/fs.ts's `writeFileAtomic`.
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from "./files.ts";
- * await writeFileAtomic("/tmp/k/key.pem", new TextEncoder().encode("..."), 0o600);
+ * import { writeDataFile } from "./files.ts";
+ * await writeDataFile("/tmp/k/key.pem", "-----BEGIN PRIVATE KEY-----...", 0o600);
  * ```
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+export async function writeDataFile(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
   const dir = path.replace(/[\\/][^\\/]*$/, "") || ".";
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const temporary = `${path}.tmp-${Deno.pid}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(16)}`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  try {
-    await Deno.writeFile(temporary, bytes, { mode, createNew: true });
-    if (Deno.build.os !== "windows") await Deno.chmod(temporary, mode);
-    await Deno.rename(temporary, path);
-  } catch (e) {
-    await Deno.remove(temporary).catch(() => {});
-    throw e;
-  }
+  writeFileAtomic(path, bytes, { force: true, mode });
 }
 
 /**

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "./files.ts";
+import { writeDataFile } from "./files.ts";
 
 /** The unit's file name. */
 export const UNIT_NAME = "kortti-serve.service";
@@ -80,7 +80,7 @@ export function unitPath(home: string, configHome = Deno.env.get("XDG_CONFIG_HOM
  */
 export async function installService(command: string[], home: string): Promise<ServiceResult> {
   const path = unitPath(home);
-  await writeFileAtomic(path, serviceUnit(command), 0o644);
+  await writeDataFile(path, serviceUnit(command), 0o644);
   const reload = await systemctl(["daemon-reload"]);
   if (!reload.ok) return { unitPath: path, enabled: false, detail: reload.detail };
   const enable = await systemctl(["enable", "--now", UNIT_NAME]);

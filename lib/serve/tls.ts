@@ -14,7 +14,7 @@
  */
 
 import { x509 } from "../x509.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { readTextIfExists, writeDataFile } from "./files.ts";
 
 /** DNS names the server certificate (and the CA's constraints) cover. */
 export const SERVICE_DNS_NAMES = ["localhost", "erasmartcard.ehoito.fi"] as const;
@@ -99,15 +99,15 @@ export async function ensureTlsIdentity(dataDir: string, now = new Date()): Prom
   let ca = await loadPair(paths.caCert, paths.caKey);
   if (ca === undefined || ca.cert.notAfter.getTime() < now.getTime() + RENEW_DAYS * 86_400_000) {
     ca = await createCa(now);
-    await writeFileAtomic(paths.caKey, await privateKeyPem(ca.keys.privateKey), 0o600);
-    await writeFileAtomic(paths.caCert, ca.cert.toString("pem") + "\n", 0o644);
+    await writeDataFile(paths.caKey, await privateKeyPem(ca.keys.privateKey), 0o600);
+    await writeDataFile(paths.caCert, ca.cert.toString("pem") + "\n", 0o644);
     created = "ca-and-server";
   }
   let server = await loadPair(paths.serverCert, paths.serverKey);
   if (created !== "nothing" || server === undefined || !serverStillGood(server.cert, ca.cert, now)) {
     server = await createServer(ca, now);
-    await writeFileAtomic(paths.serverKey, await privateKeyPem(server.keys.privateKey), 0o600);
-    await writeFileAtomic(paths.serverCert, server.cert.toString("pem") + "\n" + ca.cert.toString("pem") + "\n", 0o644);
+    await writeDataFile(paths.serverKey, await privateKeyPem(server.keys.privateKey), 0o600);
+    await writeDataFile(paths.serverCert, server.cert.toString("pem") + "\n" + ca.cert.toString("pem") + "\n", 0o644);
     if (created === "nothing") created = "server";
   }
   return {
