@@ -48,6 +48,7 @@ fmt-check: $(DENO)
 	$(DENO) fmt --check
 lint: $(DENO)
 	$(DENO) lint
+	$(DENO) doc --lint mod.ts
 check: cache
 	$(DENO) check $(sort $(TS_FILES))
 unit: cache

@@ -218,8 +218,103 @@ function nativeTypes(layout: PcscLayout) {
   return { dword, long, handle };
 }
 
+/**
+ * The shape of the `Deno.dlopen` symbol table `symbolDefinitions` builds, spelled out so that `PcscSymbols` is a
+ * named public type. `"u64" | "u32"` is `DWORD`, `"i64" | "i32"` is `LONG` (both 64-bit on 64-bit pcsc-lite), and
+ * `"i64" | "i32" | "usize"` is `SCARDCONTEXT`/`SCARDHANDLE`; `nonblocking` calls run off the JavaScript thread.
+ */
+export type PcscSymbolDefinitions = {
+  readonly SCardEstablishContext: {
+    readonly parameters: readonly ["u64" | "u32", "pointer", "pointer", "buffer"];
+    readonly result: "i64" | "i32";
+  };
+  readonly SCardReleaseContext: {
+    readonly parameters: readonly ["i64" | "i32" | "usize"];
+    readonly result: "i64" | "i32";
+  };
+  readonly SCardListReaders: {
+    readonly name: string;
+    readonly parameters: readonly ["i64" | "i32" | "usize", "buffer", "buffer", "buffer"];
+    readonly result: "i64" | "i32";
+  };
+  readonly SCardConnect: {
+    readonly name: string;
+    readonly parameters: readonly ["i64" | "i32" | "usize", "buffer", "u64" | "u32", "u64" | "u32", "buffer", "buffer"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardReconnect: {
+    readonly parameters: readonly ["i64" | "i32" | "usize", "u64" | "u32", "u64" | "u32", "u64" | "u32", "buffer"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardDisconnect: {
+    readonly parameters: readonly ["i64" | "i32" | "usize", "u64" | "u32"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardBeginTransaction: {
+    readonly parameters: readonly ["i64" | "i32" | "usize"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardEndTransaction: {
+    readonly parameters: readonly ["i64" | "i32" | "usize", "u64" | "u32"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardStatus: {
+    readonly name: string;
+    readonly parameters: readonly [
+      "i64" | "i32" | "usize",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardGetStatusChange: {
+    readonly name: string;
+    readonly parameters: readonly ["i64" | "i32" | "usize", "u64" | "u32", "buffer", "u64" | "u32"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardCancel: {
+    readonly parameters: readonly ["i64" | "i32" | "usize"];
+    readonly result: "i64" | "i32";
+  };
+  readonly SCardTransmit: {
+    readonly parameters: readonly [
+      "i64" | "i32" | "usize",
+      "pointer",
+      "buffer",
+      "u64" | "u32",
+      "pointer",
+      "buffer",
+      "buffer",
+    ];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardGetAttrib: {
+    readonly parameters: readonly ["i64" | "i32" | "usize", "u64" | "u32", "buffer", "buffer"];
+    readonly result: "i64" | "i32";
+    readonly nonblocking: true;
+  };
+  readonly SCardFreeMemory: {
+    readonly parameters: readonly ["i64" | "i32" | "usize", "pointer"];
+    readonly result: "i64" | "i32";
+  };
+  readonly g_rgSCardT0Pci: { readonly type: "pointer" };
+  readonly g_rgSCardT1Pci: { readonly type: "pointer" };
+};
+
 /** The `Deno.dlopen` symbol table for a layout. Output parameters are `buffer`s sized from the layout. */
-export function symbolDefinitions(layout: PcscLayout) {
+export function symbolDefinitions(layout: PcscLayout): PcscSymbolDefinitions {
   const { dword, long, handle } = nativeTypes(layout);
   return {
     SCardEstablishContext: { parameters: [dword, "pointer", "pointer", "buffer"], result: long },
@@ -265,7 +360,7 @@ export function symbolDefinitions(layout: PcscLayout) {
 }
 
 /** The symbols of an opened PC/SC library. */
-export type PcscSymbols = Deno.DynamicLibrary<ReturnType<typeof symbolDefinitions>>["symbols"];
+export type PcscSymbols = Deno.DynamicLibrary<PcscSymbolDefinitions>["symbols"];
 
 /** An opened PC/SC library with the layout its structs follow. */
 export interface PcscLibrary {

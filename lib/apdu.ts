@@ -201,6 +201,7 @@ export class ApduChannel {
   readonly #transport: Transport;
   readonly #trace?: (line: string) => void;
 
+  /** A channel over `transport`; it does not take ownership (closing the transport stays the caller's). */
   constructor(transport: Transport, options: ApduChannelOptions = {}) {
     this.#transport = transport;
     this.#trace = options.trace;

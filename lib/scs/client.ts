@@ -52,6 +52,7 @@ export class ScsClient {
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
 
+  /** A client of the service at `options.baseUrl` (trailing slashes dropped); nothing is sent until a call. */
   constructor(options: ScsClientOptions = {}) {
     this.#baseUrl = (options.baseUrl ?? "https://127.0.0.1:53952").replace(/\/+$/, "");
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));

@@ -40,6 +40,7 @@ export class ToolkitError extends Error {
   readonly errorCode: number;
   /** What went wrong, empty when `errorCode` is 0. */
   readonly errorText: string;
+  /** The message is `errorText`, or `no error` when it is empty. */
   constructor(errorCode: number, errorText: string) {
     super(errorText || "no error");
     this.name = "ToolkitError";

@@ -48,12 +48,19 @@ export type PrecomputedDigests = { digests: Map<string, Uint8Array> } | { error:
 
 /** The signer as `--json` shows it. */
 export interface SignerReport {
+  /** The certificate's subject, readable, e.g. `CN=MEIKÄLÄINEN MATTI 99999999X, C=FI`. */
   subject: string;
+  /** The issuer's name, in the same form. */
   issuer: string;
+  /** The subject's common name (the whole subject when it has none). */
   commonName: string;
+  /** Serial number, lowercase hex. */
   serialNumber: string;
+  /** Start of the validity period, ISO 8601. */
   notBefore: string;
+  /** End of the validity period, ISO 8601. */
   notAfter: string;
+  /** Key usage bit names; null when the certificate has no keyUsage extension (every use allowed). */
   keyUsage: string[] | null;
   /** Signed with a nonRepudiation (qualified signature) key. */
   qualified: boolean;
@@ -63,14 +70,26 @@ export interface SignerReport {
 
 /** The verdict and each check separately (docs/cli.md `verify --json`). */
 export interface VerifyReport {
+  /** The verdict: signature, chain and signing key usage hold, the content matches, the signer is not revoked. */
   valid: boolean;
+  /** The signature verifies with the signer's key over this content. */
   signatureValid: boolean;
+  /**
+   * The signer certificate chains to a trust anchor through certificates fit to issue, each valid at `at`, else at
+   * the signing time, else now.
+   */
   chainValid: boolean;
+  /** The signer certificate; null when it is neither in the signature nor given with `cert`. */
   signer: SignerReport | null;
+  /** The signed signing-time attribute, ISO 8601; null when there is none (raw signatures never have one). */
   signingTime: string | null;
+  /** What OCSP and the CRL files said; `not-checked` when neither `ocsp` nor `crlFiles` was asked for. */
   revocation: "good" | "revoked" | "unknown" | "not-checked";
+  /** What did not hold or could not be checked, one sentence each, for people (a valid report may have notes). */
   problems: string[];
+  /** The format verified: the one given, or the one detected. */
   format: VerifyFormat;
+  /** The signature scheme, e.g. `SHA256withECDSA`; null when it is unsupported, or a failed raw check left it open. */
   signatureAlgorithm: string | null;
   /** Signer first, up to the trust anchor (subjects). */
   chain: string[];
