@@ -227,17 +227,17 @@ async function answerAuthenticate(ctx: ServeContext, text: string, origin: strin
 /** `GET /status`: reader and card presence, never waiting behind a PIN dialog. */
 async function statusAnswer(ctx: ServeContext) {
   const base = { status: "ok", reasonCode: ReasonCode.ok, api: ERA_API_VERSION };
-  if (ctx.queue.pending > 0) {
-    return {
-      ...base,
-      reasonText: "The card is in use",
-      readerPresent: true,
-      cardPresent: true,
-      busy: true,
-      reader: null,
-      card: null,
-    };
-  }
+  // A card busy with another request (or a queue that is full) is present: say so without waiting for it.
+  const busy = {
+    ...base,
+    reasonText: "The card is in use",
+    readerPresent: true,
+    cardPresent: true,
+    busy: true,
+    reader: null,
+    card: null,
+  };
+  if (ctx.queue.pending > 0) return busy;
   try {
     const facts = await ctx.queue.run(() =>
       ctx.cards.use(async (card) => {
@@ -248,17 +248,7 @@ async function statusAnswer(ctx: ServeContext) {
     );
     return { ...base, reasonText: "Card present", readerPresent: true, cardPresent: true, busy: false, ...facts };
   } catch (e) {
-    if (e instanceof QueueFullError) {
-      return {
-        ...base,
-        reasonText: "The card is in use",
-        readerPresent: true,
-        cardPresent: true,
-        busy: true,
-        reader: null,
-        card: null,
-      };
-    }
+    if (e instanceof QueueFullError) return busy;
     // No service or no reader: no reader to speak of; anything else (no card, removed, unsupported): no usable card.
     const readerPresent = !(e instanceof NoReaderError || e instanceof NoServiceError);
     const reasonText = e instanceof KorttiError ? e.message : "the card cannot be reached";
